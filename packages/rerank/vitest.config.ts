@@ -1,0 +1,7 @@
+import { defineProject } from 'vitest/config';
+
+export default defineProject({
+  resolve: { conditions: ['@pmoves/source'] },
+  ssr: { resolve: { conditions: ['@pmoves/source'] } },
+  test: { name: 'rerank', include: ['src/**/*.test.ts', 'test/**/*.test.ts'] },
+});
