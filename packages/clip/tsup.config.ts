@@ -1,9 +1,11 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // index: the library; fetch: the SSRF-safe image fetcher without onnxruntime (used by
+  // @pmoves/rerank); server-cli: the `pmoves-clip-server` bin.
+  entry: { index: 'src/index.ts', fetch: 'src/fetch/index.ts', 'server-cli': 'src/server/cli.ts' },
   format: ['esm', 'cjs'],
-  dts: true,
+  dts: { entry: { index: 'src/index.ts', fetch: 'src/fetch/index.ts' } },
   sourcemap: true,
   clean: true,
   target: 'node20',

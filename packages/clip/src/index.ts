@@ -1,8 +1,17 @@
 /**
- * @pmoves/clip — CLIP image/text/video-frame embeddings on onnxruntime with reference-exact preprocessing, provider fallback, an embedding server and a remote client.
+ * `@pmoves/clip` — CLIP image/text embeddings on onnxruntime.
  *
  * @packageDocumentation
  */
-
-/** Version of this package's public API contract. */
-export const API_VERSION = '0.0.0';
+export { ClipError, type ClipErrorCode } from './errors';
+export type {
+  ClipDevice,
+  ClipDtype,
+  ClipEmbedder,
+  ClipInfo,
+  ImageEmbeddingResult,
+  ImageInput,
+  PreprocessingMode,
+  ProviderAttempt,
+  RawImage,
+} from './types';
