@@ -1,6 +1,23 @@
 /**
- * SSRF-safe image fetching (placeholder until the rerank issue fills it in).
+ * `@pmoves/clip/fetch` — SSRF-safe image fetching (no onnxruntime): timeout, byte limit,
+ * content-type check, redirect limit, and an address policy checked after DNS resolution on the
+ * very address the socket connects to, on every redirect hop.
  *
  * @packageDocumentation
  */
-export { ClipError } from '../errors';
+export { ClipError, type ClipErrorCode } from '../errors';
+export {
+  createImageFetcher,
+  fetchImage,
+  imageFetchOptionsFromEnv,
+  ImageFetchOptionsSchema,
+  type ConnectGuard,
+  type ConnectTarget,
+  type FetchCallOptions,
+  type FetchedImage,
+  type HostLookup,
+  type ImageFetcher,
+  type ImageFetchOptions,
+  type ResolvedAddress,
+} from './fetch-image';
+export { classifyAddress, type AddressVerdict } from './address-policy';
