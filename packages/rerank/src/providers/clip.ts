@@ -1,0 +1,339 @@
+// `clip`: scores the query text against each candidate's image with CLIP (cosine, −1..1).
+// @pmoves/clip is loaded on demand (dynamic import), so @pmoves/rerank does not pull in
+// onnxruntime unless this provider is used; with an endpoint it uses the remote client instead.
+import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import type { ClipEmbedder, ImageInput } from '@pmoves/clip';
+import type { ImageFetcher, ImageFetchOptions } from '@pmoves/clip/fetch';
+import { bulkhead } from 'cockatiel';
+import { LRUCache } from 'lru-cache';
+import { z } from 'zod';
+import { RerankError } from '../errors';
+import type { BestMatch, Candidate, ProviderScores, RerankProvider } from '../types';
+
+/** Options of {@link createClipProvider}. */
+export const ClipProviderOptionsSchema = z.object({
+  /** An embedder to use (local or remote); when absent one is created on first use. */
+  embedder: z
+    .custom<ClipEmbedder>((v) => typeof v === 'object' && v !== null && 'embedImages' in v)
+    .optional(),
+  /** Remote embedding server (`CLIP_ENDPOINT`); when set the remote client is used. */
+  endpoint: z.url().optional(),
+  /** Model id (`CLIP_MODEL`), passed to the local embedder. */
+  model: z.string().optional(),
+  /** Local model directory (`CLIP_MODEL_PATH`). */
+  modelPath: z.string().optional(),
+  /** Further options for `createClipEmbedder` (device, dtype…). */
+  embedderOptions: z.record(z.string(), z.unknown()).default({}),
+  /** Per-call timeout, ms (`CLIP_TIMEOUT` is in seconds). Includes loading the model on first use. */
+  timeoutMs: z.number().int().positive().default(30_000),
+  /** Image fetch options (SSRF policy, limits); see `@pmoves/clip/fetch`. */
+  fetchOptions: z.record(z.string(), z.unknown()).default({}),
+  /** Embeddings kept in the LRU cache (images and texts). */
+  cacheSize: z.number().int().positive().default(10_000),
+  /** How long a fetched URL is trusted before it is revalidated (conditional GET), ms. */
+  revalidateAfterMs: z.number().int().min(0).default(300_000),
+  /** Image fetches in flight at once. */
+  fetchConcurrency: z.number().int().positive().default(8),
+  /** Candidates per call (the chain windows bigger lists). */
+  maxCandidatesPerCall: z.number().int().positive().default(64),
+});
+
+/** Options accepted by {@link createClipProvider}. */
+export type ClipProviderOptions = z.input<typeof ClipProviderOptionsSchema> & {
+  fetchOptions?: ImageFetchOptions;
+};
+
+/** A CLIP rerank provider, with its cache exposed for inspection. */
+export interface ClipRerankProvider extends RerankProvider {
+  /** Cache statistics: hits and misses since creation, entries held. */
+  cacheStats(): { hits: number; misses: number; size: number };
+}
+
+interface UrlState {
+  key: string;
+  etag?: string;
+  lastModified?: string;
+  checkedAt: number;
+}
+
+type Vector = Float32Array;
+
+const isUrl = (s: string) => /^https?:\/\//i.test(s);
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+function dot(a: Vector, b: Vector): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
+/** Cosine of a unit query against any vector (precomputed embeddings may not be normalised). */
+function cosine(unitQuery: Vector, v: Vector): number {
+  const d = dot(unitQuery, v);
+  const norm = Math.sqrt(dot(v, v));
+  return norm > 0 ? Math.max(-1, Math.min(1, d / norm)) : 0;
+}
+
+function unit(v: Vector): Vector {
+  const n = Math.sqrt(dot(v, v));
+  if (n === 0 || Math.abs(n - 1) < 1e-6) return v;
+  return v.map((x) => x / n);
+}
+
+/** Load an embedder from @pmoves/clip on demand (remote when an endpoint is set). */
+async function loadEmbedder(o: z.output<typeof ClipProviderOptionsSchema>): Promise<ClipEmbedder> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import('@pmoves/clip')) as unknown as Record<string, unknown>;
+  } catch (err) {
+    throw new RerankError('config', 'the clip provider needs the optional peer dependency @pmoves/clip', {
+      cause: err,
+    });
+  }
+  if (o.endpoint) {
+    const create = mod.createRemoteClipEmbedder as ((opts: object) => ClipEmbedder) | undefined;
+    if (!create) throw new RerankError('config', '@pmoves/clip does not export createRemoteClipEmbedder');
+    return create({ endpoint: o.endpoint, timeoutMs: o.timeoutMs });
+  }
+  const create = mod.createClipEmbedder as
+    ((opts: object) => ClipEmbedder | Promise<ClipEmbedder>) | undefined;
+  if (!create) throw new RerankError('config', '@pmoves/clip does not export createClipEmbedder');
+  return create({
+    ...(o.model ? { model: o.model } : {}),
+    ...(o.modelPath ? { modelPath: o.modelPath } : {}),
+    ...o.embedderOptions,
+  });
+}
+
+/**
+ * The CLIP provider: query text against candidate images (URL via the SSRF-safe fetcher, file
+ * path, bytes, or a precomputed `embedding`), CLIP text-text similarity for candidates without an
+ * image. A broken, unreachable or refused image gives that candidate a warning and no score.
+ */
+export function createClipProvider(options: ClipProviderOptions = {}): ClipRerankProvider {
+  const parsed = ClipProviderOptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new RerankError('config', `clip provider option ${issue?.path.join('.')}: ${issue?.message}`);
+  }
+  const o = parsed.data;
+  const cache = new LRUCache<string, Vector>({ max: o.cacheSize });
+  const urls = new LRUCache<string, UrlState>({ max: o.cacheSize });
+  const fetchLimit = bulkhead(o.fetchConcurrency, Infinity);
+  let hits = 0;
+  let misses = 0;
+  let embedderPromise: Promise<ClipEmbedder> | null = o.embedder ? Promise.resolve(o.embedder) : null;
+  let loaded: ClipEmbedder | null = o.embedder ?? null;
+  let fetcherPromise: Promise<ImageFetcher> | null = null;
+
+  const embedder = () => {
+    embedderPromise ??= loadEmbedder(o).then((e) => (loaded = e));
+    embedderPromise.catch(() => (embedderPromise = null));
+    return embedderPromise;
+  };
+  const fetcher = () => {
+    fetcherPromise ??= import('@pmoves/clip/fetch').then((m) =>
+      m.createImageFetcher(o.fetchOptions as ImageFetchOptions),
+    );
+    return fetcherPromise;
+  };
+  const cached = (key: string) => {
+    const v = cache.get(key);
+    if (v) hits++;
+    else misses++;
+    return v;
+  };
+
+  async function textVectors(texts: string[], signal: AbortSignal): Promise<Vector[]> {
+    const out: (Vector | undefined)[] = texts.map((t) => cached(`text:${t}`));
+    const missing = [...new Set(texts.filter((_, i) => !out[i]))];
+    if (missing.length) {
+      const vecs = await (await embedder()).embedTexts(missing, { signal });
+      missing.forEach((t, i) => cache.set(`text:${t}`, vecs[i]!));
+      texts.forEach((t, i) => (out[i] ??= cache.get(`text:${t}`)));
+    }
+    return out as Vector[];
+  }
+
+  /** Resolve image references to cache keys and inputs still to embed (fetching URLs). */
+  async function imageVectors(
+    refs: (string | Uint8Array)[],
+    signal: AbortSignal,
+  ): Promise<(Vector | Error)[]> {
+    const result: (Vector | Error | undefined)[] = new Array(refs.length);
+    const pending = new Map<string, { input: ImageInput; slots: number[] }>();
+    const want = (key: string, input: ImageInput, slot: number) => {
+      const hit = cached(key);
+      if (hit) return void (result[slot] = hit);
+      const p = pending.get(key);
+      if (p) p.slots.push(slot);
+      else pending.set(key, { input, slots: [slot] });
+    };
+    await Promise.all(
+      refs.map(async (ref, slot) => {
+        try {
+          if (typeof ref !== 'string') return want(`sha256:${sha256(ref)}`, ref, slot);
+          if (!isUrl(ref)) {
+            const st = await stat(ref);
+            return want(`file:${ref}:${st.mtimeMs}:${st.size}`, ref, slot);
+          }
+          const known = urls.get(ref);
+          if (known && Date.now() - known.checkedAt < o.revalidateAfterMs && cache.has(known.key)) {
+            return want(known.key, ref, slot);
+          }
+          const f = await fetcher();
+          const got = await fetchLimit.execute(() =>
+            f.fetch(ref, {
+              signal,
+              ...(known?.etag ? { ifNoneMatch: known.etag } : {}),
+              ...(known?.lastModified ? { ifModifiedSince: known.lastModified } : {}),
+            }),
+          );
+          if (got.notModified && known && cache.has(known.key)) {
+            urls.set(ref, { ...known, checkedAt: Date.now() });
+            return want(known.key, ref, slot);
+          }
+          // Key by URL + validator when the server sends one, else by content hash.
+          const validator = got.etag ?? got.lastModified;
+          const key = validator ? `url:${ref}#${validator}` : `sha256:${sha256(got.bytes)}`;
+          urls.set(ref, {
+            key,
+            checkedAt: Date.now(),
+            ...(got.etag ? { etag: got.etag } : {}),
+            ...(got.lastModified ? { lastModified: got.lastModified } : {}),
+          });
+          want(key, got.bytes, slot);
+        } catch (err) {
+          result[slot] = err instanceof Error ? err : new Error(String(err));
+        }
+      }),
+    );
+    if (pending.size) {
+      const items = [...pending.entries()];
+      const embedded = await (
+        await embedder()
+      ).embedImages(
+        items.map(([, p]) => p.input),
+        { signal },
+      );
+      items.forEach(([key, p], i) => {
+        const r = embedded[i];
+        const value: Vector | Error = r?.embedding ?? r?.error ?? new Error('embedder returned no result');
+        if (value instanceof Float32Array) cache.set(key, value);
+        for (const slot of p.slots) result[slot] = value;
+      });
+    }
+    return result as (Vector | Error)[];
+  }
+
+  async function rerank({
+    query,
+    candidates,
+    signal,
+  }: {
+    query: unknown;
+    candidates: Candidate[];
+    signal: AbortSignal;
+  }) {
+    const q =
+      typeof query === 'string' ? { text: query } : (query as { text?: string; image?: string | Uint8Array });
+    let qvec: Vector;
+    if (q.text) {
+      qvec = (await textVectors([q.text], signal))[0]!;
+    } else {
+      const r = (await imageVectors([q.image!], signal))[0]!;
+      if (r instanceof Error)
+        throw new RerankError('provider', `clip could not embed the query image: ${r.message}`);
+      qvec = r;
+    }
+    qvec = unit(qvec);
+    const scores: (number | null)[] = new Array(candidates.length).fill(null);
+    const candidateWarnings = new Map<number, string>();
+    const imageSlots: number[] = [];
+    const textSlots: number[] = [];
+    let best: BestMatch | undefined;
+    const considerBest = (c: Candidate, score: number) => {
+      if (!best || score > best.score) {
+        const asset = c.metadata?.asset_id;
+        best = {
+          asset_id: typeof asset === 'string' || typeof asset === 'number' ? String(asset) : c.id,
+          score,
+        };
+      }
+    };
+    candidates.forEach((c, i) => {
+      if (c.embedding) {
+        const v = c.embedding instanceof Float32Array ? c.embedding : Float32Array.from(c.embedding);
+        if (v.length !== qvec.length) {
+          candidateWarnings.set(i, `embedding has ${v.length} dimensions, the model ${qvec.length}`);
+        } else {
+          scores[i] = cosine(qvec, v);
+          considerBest(c, scores[i]!);
+        }
+      } else if (c.image !== undefined) imageSlots.push(i);
+      else if (c.text) textSlots.push(i);
+      else candidateWarnings.set(i, 'no image, embedding or text to score');
+    });
+    const [imageVecs, textVecs] = await Promise.all([
+      imageSlots.length
+        ? imageVectors(
+            imageSlots.map((i) => candidates[i]!.image!),
+            signal,
+          )
+        : [],
+      textSlots.length
+        ? textVectors(
+            textSlots.map((i) => candidates[i]!.text!),
+            signal,
+          )
+        : [],
+    ]);
+    signal.throwIfAborted();
+    imageSlots.forEach((slot, j) => {
+      const r = imageVecs[j]!;
+      if (r instanceof Error) {
+        const code = (r as { code?: string }).code;
+        candidateWarnings.set(slot, `image not scored (${code ?? 'error'}): ${r.message}`);
+      } else {
+        scores[slot] = cosine(qvec, r);
+        considerBest(candidates[slot]!, scores[slot]!);
+      }
+    });
+    textSlots.forEach((slot, j) => (scores[slot] = cosine(qvec, textVecs[j]!)));
+    const out: ProviderScores = {
+      scores,
+      scoreKind: 'similarity',
+      model: loaded?.info().model ?? o.model ?? o.modelPath ?? o.endpoint ?? null,
+      candidateWarnings,
+    };
+    if (best) out.bestMatch = best;
+    return out;
+  }
+
+  return {
+    id: 'clip',
+    modalities: ['text', 'image'],
+    pointwise: true,
+    maxCandidatesPerCall: o.maxCandidatesPerCall,
+    get model() {
+      return loaded?.info().model ?? o.model ?? o.modelPath ?? null;
+    },
+    timeoutMs: o.timeoutMs,
+    rerank,
+    status: () => ({
+      device: o.endpoint ? 'remote' : loaded ? loaded.info().provider : null,
+      loaded: loaded !== null,
+    }),
+    cacheStats: () => ({ hits, misses, size: cache.size }),
+    async dispose() {
+      const f = fetcherPromise;
+      fetcherPromise = null;
+      await (await f)?.close();
+      // Only dispose an embedder this provider created; an injected one belongs to the caller.
+      if (!o.embedder && loaded) await loaded.dispose();
+      loaded = o.embedder ?? null;
+      embedderPromise = o.embedder ? Promise.resolve(o.embedder) : null;
+    },
+  };
+}

@@ -1,0 +1,68 @@
+// `tensorzero` (aliases `tz`, `tzero`): PMOVES's call exactly —
+// POST {base}/functions/{function}/invoke {query, documents}, optional Bearer key, scores read
+// from `scores` (or `data`) of a JSON answer only.
+import { z } from 'zod';
+import { RerankError } from '../errors';
+import { postJson } from '../http/post-json';
+import type { RerankProvider } from '../types';
+import { bearer, candidateText, joinUrl, parseAnswer, queryText } from './shared';
+
+/** Options of {@link createTensorZeroProvider}. */
+export const TensorZeroProviderOptionsSchema = z.object({
+  /** `TENSORZERO_BASE_URL`. */
+  baseUrl: z.url(),
+  /** `TENSORZERO_RERANK_FUNCTION`. */
+  functionName: z.string().min(1).default('hi_rag_rerank'),
+  /** `TENSORZERO_API_KEY`. */
+  apiKey: z.string().optional(),
+  /** Timeout, ms (`TENSORZERO_RERANK_TIMEOUT` is in seconds, default 20). */
+  timeoutMs: z.number().int().positive().default(20_000),
+  /** `fetch` implementation. */
+  fetch: z.custom<typeof fetch>((v) => typeof v === 'function').optional(),
+});
+
+/** Options accepted by {@link createTensorZeroProvider}. */
+export type TensorZeroProviderOptions = z.input<typeof TensorZeroProviderOptionsSchema>;
+
+const TzAnswer = z.object({
+  scores: z.array(z.number()).optional(),
+  data: z.array(z.number()).optional(),
+});
+
+/** The TensorZero rerank function as PMOVES's hi-rag gateway calls it. */
+export function createTensorZeroProvider(options: TensorZeroProviderOptions): RerankProvider {
+  const o = TensorZeroProviderOptionsSchema.parse(options);
+  const url = joinUrl(o.baseUrl, `/functions/${encodeURIComponent(o.functionName)}/invoke`);
+  return {
+    id: 'tensorzero',
+    modalities: ['text'],
+    // The function sees the whole list at once (it may be an LLM judging relative relevance).
+    pointwise: false,
+    model: o.functionName,
+    timeoutMs: o.timeoutMs,
+    async rerank({ query, candidates, signal }) {
+      const body = { query: queryText(query, 'tensorzero'), documents: candidates.map(candidateText) };
+      const data = await postJson(url, body, {
+        timeoutMs: o.timeoutMs,
+        signal,
+        headers: bearer(o.apiKey),
+        fetch: o.fetch,
+        requireJsonContentType: true,
+      });
+      const answer = parseAnswer(TzAnswer, data, 'tensorzero');
+      // Upstream: `data.get("scores") or data.get("data")` — an empty `scores` falls through too.
+      const scores = answer.scores?.length ? answer.scores : answer.data;
+      if (!scores) throw new RerankError('provider', 'tensorzero answered without `scores` or `data`');
+      if (scores.length !== candidates.length) {
+        throw new RerankError(
+          'provider',
+          `tensorzero returned ${scores.length} scores for ${candidates.length} documents`,
+        );
+      }
+      // Raw function scores carry no declared scale: treat them as probabilities only when they are.
+      const bounded = scores.every((s) => s >= 0 && s <= 1);
+      return { scores, scoreKind: bounded ? 'probability' : 'logit', model: o.functionName };
+    },
+    status: () => ({ device: 'remote', loaded: true }),
+  };
+}
