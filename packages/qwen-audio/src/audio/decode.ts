@@ -1,0 +1,92 @@
+import { spawn } from 'node:child_process';
+import { QwenAudioError } from '../errors.js';
+import { QWEN_SAMPLE_RATE, lastLines } from './ffmpeg.js';
+
+/** Options for {@link streamPcm}. */
+export interface DecodeOptions {
+  /** ffmpeg binary (see `resolveFfmpegPath`). */
+  ffmpeg: string;
+  /** Seek to this many seconds before decoding (input seeking: fast, sample-accurate when transcoding). */
+  startSeconds?: number;
+  /** Decode at most this many seconds. */
+  durationSeconds?: number;
+  /** Output sample rate in Hz; default 16000. */
+  sampleRate?: number;
+  /** Aborts decoding and kills ffmpeg. */
+  signal?: AbortSignal;
+}
+
+function ffmpegArgs(path: string, opts: DecodeOptions, format: 'f32le' | 's16le'): string[] {
+  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error'];
+  if (opts.startSeconds && opts.startSeconds > 0) args.push('-ss', opts.startSeconds.toFixed(3));
+  if (opts.durationSeconds !== undefined) args.push('-t', opts.durationSeconds.toFixed(3));
+  // First audio stream only (video files: their audio track); downmix to mono and resample.
+  args.push('-i', path, '-vn', '-sn', '-dn', '-map', '0:a:0', '-ac', '1');
+  args.push('-ar', String(opts.sampleRate ?? QWEN_SAMPLE_RATE), '-f', format, 'pipe:1');
+  return args;
+}
+
+/**
+ * Decodes the first audio track of a file to mono float PCM (16 kHz by default), yielding blocks as
+ * ffmpeg produces them, so memory stays flat however long the input is.
+ *
+ * @throws {@link QwenAudioError} `decode` when ffmpeg fails (no audio track, corrupt input),
+ *   `ffmpeg` when it cannot start, `aborted` when the signal fires.
+ */
+export async function* streamPcm(path: string, opts: DecodeOptions): AsyncGenerator<Float32Array> {
+  const child = spawn(opts.ffmpeg, ffmpegArgs(path, opts, 'f32le'), { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => {
+    stderr = (stderr + c.toString('utf8')).slice(-16_000);
+  });
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('error', (cause) =>
+      reject(new QwenAudioError('ffmpeg', `cannot run ffmpeg at ${opts.ffmpeg}: ${cause.message}`, { cause })),
+    );
+    child.on('close', (code) => resolve(code));
+  });
+  exited.catch(() => undefined);
+  const onAbort = () => child.kill('SIGKILL');
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  let carry: Buffer | null = null;
+  try {
+    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+      let buf: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
+      const whole: number = buf.length - (buf.length % 4);
+      carry = whole < buf.length ? Buffer.from(buf.subarray(whole)) : null;
+      buf = buf.subarray(0, whole);
+      if (buf.length === 0) continue;
+      // Copy into an aligned Float32Array (Buffer offsets are not always 4-byte aligned).
+      const samples = new Float32Array(buf.length / 4);
+      Buffer.from(samples.buffer).set(buf);
+      yield samples;
+    }
+    const code = await exited;
+    if (opts.signal?.aborted) {
+      throw new QwenAudioError('aborted', 'decoding aborted', { cause: opts.signal.reason });
+    }
+    if (code !== 0) {
+      throw new QwenAudioError('decode', `ffmpeg could not decode ${path} (exit ${code}): ${lastLines(stderr)}`);
+    }
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+}
+
+/** Decodes a file (or a time range of it) fully into one mono Float32Array. */
+export async function decodePcm(path: string, opts: DecodeOptions): Promise<Float32Array> {
+  const parts: Float32Array[] = [];
+  let total = 0;
+  for await (const p of streamPcm(path, opts)) {
+    parts.push(p);
+    total += p.length;
+  }
+  const out = new Float32Array(total);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}

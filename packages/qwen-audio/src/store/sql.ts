@@ -1,0 +1,126 @@
+import { QwenAudioError, describeZodIssues } from '../errors.js';
+import { MEDIA_AUDIO_ANALYSIS_MIGRATION_SQL } from './migration.js';
+import { audioAnalysisRecordSchema } from './types.js';
+import type { AudioAnalysisStore, StoredAudioAnalysis } from './types.js';
+
+/** The two calls the SQL store needs; `pg` pools and PGlite both provide them. */
+export interface SqlConnection {
+  /** Parameterised single statement. */
+  query(text: string, params: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
+  /** Parameterless, possibly multi-statement SQL. */
+  exec(text: string): Promise<void>;
+  /** Releases the connection. */
+  close(): Promise<void>;
+}
+
+/** Quotes an SQL identifier. */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+function toStored(row: Record<string, unknown>): StoredAudioAnalysis {
+  const parsed = audioAnalysisRecordSchema.safeParse({
+    itemId: row.item_id,
+    namespace: row.namespace,
+    summary: row.summary,
+    tags: row.tags,
+    mood: row.mood,
+    confidence: row.confidence,
+    confidenceSource: row.confidence_source,
+    language: row.language,
+    model: row.model,
+    backend: row.backend,
+    promptVersion: row.prompt_version,
+    audioSha256: row.audio_sha256,
+    durationSeconds: row.duration_seconds,
+    features: row.features,
+    raw: row.raw,
+    status: row.status,
+    error: row.error,
+  });
+  if (!parsed.success) {
+    throw new QwenAudioError('store', `stored row is invalid: ${describeZodIssues(parsed.error.issues)}`);
+  }
+  return { ...parsed.data, createdAt: new Date(row.created_at as string), updatedAt: new Date(row.updated_at as string) };
+}
+
+async function wrap<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof QwenAudioError) throw err;
+    throw new QwenAudioError('store', `${what} failed: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** `AudioAnalysisStore` over any SQL connection (shared by the Postgres and PGlite stores). */
+export function createSqlStore(conn: SqlConnection, schema?: string): AudioAnalysisStore {
+  const table = schema ? `${quoteIdent(schema)}.media_audio_analysis` : 'media_audio_analysis';
+  return {
+    migrate: () =>
+      wrap('migration', () =>
+        conn.exec(
+          schema
+            ? `begin; create schema if not exists ${quoteIdent(schema)}; set local search_path to ${quoteIdent(schema)};\n${MEDIA_AUDIO_ANALYSIS_MIGRATION_SQL}\ncommit;`
+            : MEDIA_AUDIO_ANALYSIS_MIGRATION_SQL,
+        ),
+      ),
+    get: (itemId) =>
+      wrap('read', async () => {
+        const { rows } = await conn.query(`select * from ${table} where item_id = $1`, [itemId]);
+        return rows[0] ? toStored(rows[0]) : null;
+      }),
+    upsert: (input) =>
+      wrap('upsert', async () => {
+        const parsed = audioAnalysisRecordSchema.safeParse(input);
+        if (!parsed.success) {
+          throw new QwenAudioError('invalid-input', `invalid analysis record: ${describeZodIssues(parsed.error.issues)}`);
+        }
+        const r = parsed.data;
+        await conn.query(
+          `insert into ${table} (item_id, namespace, summary, tags, mood, confidence, confidence_source, language,
+             model, backend, prompt_version, audio_sha256, duration_seconds, features, raw, status, error)
+           values ($1, $2, $3, array(select jsonb_array_elements_text($4::jsonb)), $5, $6, $7, $8,
+             $9, $10, $11, $12, $13, $14::jsonb, $15::jsonb, $16, $17)
+           on conflict (item_id) do update set namespace = excluded.namespace, summary = excluded.summary,
+             tags = excluded.tags, mood = excluded.mood, confidence = excluded.confidence,
+             confidence_source = excluded.confidence_source, language = excluded.language, model = excluded.model,
+             backend = excluded.backend, prompt_version = excluded.prompt_version,
+             audio_sha256 = excluded.audio_sha256, duration_seconds = excluded.duration_seconds,
+             features = excluded.features, raw = excluded.raw, status = excluded.status, error = excluded.error,
+             updated_at = now()`,
+          [
+            r.itemId,
+            r.namespace,
+            r.summary,
+            JSON.stringify(r.tags),
+            r.mood,
+            r.confidence,
+            r.confidenceSource,
+            r.language,
+            r.model,
+            r.backend,
+            r.promptVersion,
+            r.audioSha256,
+            r.durationSeconds,
+            r.features === null ? null : JSON.stringify(r.features),
+            r.raw === null || r.raw === undefined ? null : JSON.stringify(r.raw),
+            r.status,
+            r.error,
+          ],
+        );
+      }),
+    recordFailure: (f) =>
+      wrap('recording a failure', async () => {
+        await conn.query(
+          `insert into ${table} (item_id, namespace, model, backend, prompt_version, audio_sha256, status, error)
+           values ($1, $2, $3, $4, $5, $6, 'failed', $7)
+           on conflict (item_id) do update set status = 'failed', error = excluded.error, model = excluded.model,
+             backend = excluded.backend, prompt_version = excluded.prompt_version,
+             audio_sha256 = coalesce(excluded.audio_sha256, ${table}.audio_sha256), updated_at = now()`,
+          [f.itemId, f.namespace ?? 'pmoves', f.model, f.backend, f.promptVersion, f.audioSha256 ?? null, f.error],
+        );
+      }),
+    close: () => conn.close(),
+  };
+}

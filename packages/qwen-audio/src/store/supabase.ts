@@ -1,0 +1,142 @@
+import { createClient } from '@supabase/supabase-js';
+import { QwenAudioError, describeZodIssues } from '../errors.js';
+import { audioAnalysisRecordSchema } from './types.js';
+import type { AudioAnalysisStore, StoredAudioAnalysis } from './types.js';
+
+/** Options for {@link createSupabaseStore}. */
+export interface SupabaseStoreOptions {
+  /** Project URL (`SUPABASE_URL`). */
+  url: string;
+  /** Service-role key (`SUPABASE_SERVICE_ROLE_KEY`) — or an anon key if RLS allows writes. Never logged. */
+  key: string;
+  /** Per-request timeout in ms; default 10000. */
+  timeoutMs?: number;
+  /** Postgres schema exposed by PostgREST; default `public`. */
+  schema?: string;
+}
+
+const TABLE = 'media_audio_analysis';
+
+/**
+ * `AudioAnalysisStore` on Supabase through `@supabase/supabase-js` (PostgREST): upserts on
+ * `item_id`. The table comes from the shipped migration, applied with the Supabase CLI or SQL
+ * editor — PostgREST cannot run DDL, so `migrate()` only checks that the table is reachable.
+ */
+export function createSupabaseStore(opts: SupabaseStoreOptions): AudioAnalysisStore {
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const client = createClient(opts.url, opts.key, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    db: { schema: opts.schema ?? 'public' },
+    global: {
+      fetch: (input, init) => {
+        const t = AbortSignal.timeout(timeoutMs);
+        return fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, t]) : t });
+      },
+    },
+  });
+  const fail = (what: string, error: { message: string; code?: string }): never => {
+    throw new QwenAudioError('store', `Supabase ${what} on ${TABLE} failed: ${error.message}${error.code ? ` (${error.code})` : ''}`, {
+      cause: error,
+    });
+  };
+  return {
+    async migrate() {
+      const { error } = await client.from(TABLE).select('item_id').limit(1);
+      if (error) {
+        fail(
+          'table check',
+          {
+            message: `${error.message}; apply migrations/001_media_audio_analysis.sql (exported as MEDIA_AUDIO_ANALYSIS_MIGRATION_SQL) to the project`,
+            code: error.code,
+          },
+        );
+      }
+    },
+    async get(itemId) {
+      const { data, error } = await client.from(TABLE).select('*').eq('item_id', itemId).maybeSingle();
+      if (error) fail('read', error);
+      if (!data) return null;
+      const row = data as Record<string, unknown>;
+      const parsed = audioAnalysisRecordSchema.safeParse({
+        itemId: row.item_id,
+        namespace: row.namespace,
+        summary: row.summary,
+        tags: row.tags,
+        mood: row.mood,
+        confidence: row.confidence,
+        confidenceSource: row.confidence_source,
+        language: row.language,
+        model: row.model,
+        backend: row.backend,
+        promptVersion: row.prompt_version,
+        audioSha256: row.audio_sha256,
+        durationSeconds: row.duration_seconds,
+        features: row.features,
+        raw: row.raw,
+        status: row.status,
+        error: row.error,
+      });
+      if (!parsed.success) {
+        throw new QwenAudioError('store', `Supabase row is invalid: ${describeZodIssues(parsed.error.issues)}`);
+      }
+      const stored: StoredAudioAnalysis = {
+        ...parsed.data,
+        createdAt: new Date(String(row.created_at)),
+        updatedAt: new Date(String(row.updated_at)),
+      };
+      return stored;
+    },
+    async upsert(input) {
+      const parsed = audioAnalysisRecordSchema.safeParse(input);
+      if (!parsed.success) {
+        throw new QwenAudioError('invalid-input', `invalid analysis record: ${describeZodIssues(parsed.error.issues)}`);
+      }
+      const r = parsed.data;
+      const { error } = await client.from(TABLE).upsert(
+        {
+          item_id: r.itemId,
+          namespace: r.namespace,
+          summary: r.summary,
+          tags: r.tags,
+          mood: r.mood,
+          confidence: r.confidence,
+          confidence_source: r.confidenceSource,
+          language: r.language,
+          model: r.model,
+          backend: r.backend,
+          prompt_version: r.promptVersion,
+          audio_sha256: r.audioSha256,
+          duration_seconds: r.durationSeconds,
+          features: r.features,
+          raw: r.raw ?? null,
+          status: r.status,
+          error: r.error,
+          updated_at: new Date().toISOString(),
+        },
+        { onConflict: 'item_id' },
+      );
+      if (error) fail('upsert', error);
+    },
+    async recordFailure(f) {
+      // Only these columns are sent, so a merge-duplicates upsert keeps an earlier summary and tags.
+      const { error } = await client.from(TABLE).upsert(
+        {
+          item_id: f.itemId,
+          namespace: f.namespace ?? 'pmoves',
+          model: f.model,
+          backend: f.backend,
+          prompt_version: f.promptVersion,
+          ...(f.audioSha256 ? { audio_sha256: f.audioSha256 } : {}),
+          status: 'failed',
+          error: f.error,
+          updated_at: new Date().toISOString(),
+        },
+        { onConflict: 'item_id' },
+      );
+      if (error) fail('failure record', error);
+    },
+    async close() {
+      // supabase-js holds no connections.
+    },
+  };
+}
