@@ -1,0 +1,220 @@
+// Turning an ImageInput into something sharp can decode, with the limits checked before any pixel is
+// decoded: byte size first (file size from stat, before reading), then the pixel count from the header.
+import { readFile, stat } from 'node:fs/promises';
+import sharp from 'sharp';
+import type { Metadata, SharpOptions } from 'sharp';
+import { ClipError } from '../errors';
+import type { ImageInput, RawImage } from '../types';
+import type { Pixels } from './pillow-resample';
+
+/** Formats decoded like a media library's Pillow would; SVG/PDF and other renderers are refused. */
+const ALLOWED_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif']);
+
+/** Limits applied to every input. */
+export interface InputLimits {
+  /** Largest accepted width × height, checked from the header before decoding. */
+  maxPixels: number;
+  /** Largest accepted encoded size in bytes (file size or buffer length). */
+  maxBytes: number;
+}
+
+/** An encoded image whose header passed the checks, or raw pixels that passed validation. */
+export type CheckedInput =
+  | {
+      kind: 'encoded';
+      bytes: Uint8Array;
+      /** Width and height after EXIF orientation. */
+      width: number;
+      height: number;
+      format: string;
+      hasAlpha: boolean;
+      /** Stored channel count (1 grey … 4 RGBA). */
+      channels: number;
+      /** EXIF orientation is not 1, so sharp must rotate before resizing. */
+      oriented: boolean;
+      label: string;
+    }
+  | { kind: 'raw'; pixels: Pixels; label: string };
+
+/** sharp options shared by every decode: no ICC conversion (Pillow ignores profiles), EXIF orientation
+ * applied, first frame only, a decode error on corrupt or truncated data (Pillow refuses those) but not
+ * on libjpeg warnings (Pillow ignores those), and sharp's own pixel limit as a second guard. */
+export function sharpOptions(limits: InputLimits): SharpOptions {
+  return {
+    ignoreIcc: true,
+    autoOrient: true,
+    failOn: 'error',
+    limitInputPixels: Math.max(1, Math.floor(limits.maxPixels)),
+    pages: 1,
+    page: 0,
+  };
+}
+
+function isRawImage(input: unknown): input is RawImage {
+  return typeof input === 'object' && input !== null && !(input instanceof Uint8Array) && 'data' in input;
+}
+
+function describe(input: ImageInput): string {
+  if (typeof input === 'string') return `file ${JSON.stringify(input)}`;
+  if (input instanceof Uint8Array) return `buffer of ${input.length} bytes`;
+  return 'raw image';
+}
+
+function checkRaw(input: RawImage, limits: InputLimits): Pixels {
+  const { data, width, height, channels } = input;
+  const bad = (field: string, why: string) =>
+    new ClipError('invalid-input', `raw image: field "${field}" ${why}`);
+  if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) {
+    throw bad('data', 'must be a Uint8Array or Uint8ClampedArray');
+  }
+  if (!Number.isSafeInteger(width) || width <= 0)
+    throw bad('width', `must be a positive integer, got ${width}`);
+  if (!Number.isSafeInteger(height) || height <= 0) {
+    throw bad('height', `must be a positive integer, got ${height}`);
+  }
+  if (channels !== 1 && channels !== 2 && channels !== 3 && channels !== 4) {
+    throw bad('channels', `must be 1, 2, 3 or 4, got ${String(channels)}`);
+  }
+  if (width * height > limits.maxPixels) {
+    throw new ClipError(
+      'too-large',
+      `raw image is ${width}×${height} = ${width * height} pixels, over the limit of ${limits.maxPixels}`,
+    );
+  }
+  if (data.length !== width * height * channels) {
+    throw bad(
+      'data',
+      `is ${data.length} bytes, expected width × height × channels = ${width * height * channels}`,
+    );
+  }
+  // One typed-array class for the resampler's hot loops.
+  const bytes = data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.length);
+  return { data: bytes, width, height, channels };
+}
+
+async function readBytes(input: Uint8Array | string, limits: InputLimits): Promise<Uint8Array> {
+  if (input instanceof Uint8Array) {
+    if (input.length > limits.maxBytes) {
+      throw new ClipError(
+        'too-large',
+        `image is ${input.length} bytes, over the limit of ${limits.maxBytes}`,
+      );
+    }
+    return input;
+  }
+  let size: number;
+  try {
+    const s = await stat(input);
+    if (!s.isFile()) throw new ClipError('not-found', `${JSON.stringify(input)} is not a file`);
+    size = s.size;
+  } catch (err) {
+    if (err instanceof ClipError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new ClipError('not-found', `image file not found: ${JSON.stringify(input)}`, { cause: err });
+    }
+    throw new ClipError('decode', `cannot read image file ${JSON.stringify(input)}: ${String(err)}`, {
+      cause: err,
+    });
+  }
+  if (size > limits.maxBytes) {
+    throw new ClipError(
+      'too-large',
+      `image file ${JSON.stringify(input)} is ${size} bytes, over the limit of ${limits.maxBytes}`,
+    );
+  }
+  try {
+    return await readFile(input);
+  } catch (err) {
+    throw new ClipError('decode', `cannot read image file ${JSON.stringify(input)}: ${String(err)}`, {
+      cause: err,
+    });
+  }
+}
+
+/** Validate an input and read its header; nothing is decoded yet. */
+export async function checkInput(input: ImageInput, limits: InputLimits): Promise<CheckedInput> {
+  if (isRawImage(input)) return { kind: 'raw', pixels: checkRaw(input, limits), label: 'raw image' };
+  if (typeof input !== 'string' && !(input instanceof Uint8Array)) {
+    throw new ClipError('invalid-input', 'image input must be a Uint8Array, a file path or a raw image');
+  }
+  const label = describe(input);
+  const bytes = await readBytes(input, limits);
+  if (bytes.length === 0) throw new ClipError('decode', `${label} is empty`);
+  let meta: Metadata;
+  try {
+    // The header only: dimensions and format, no pixel decoding.
+    meta = await sharp(bytes, { ...sharpOptions(limits), limitInputPixels: false }).metadata();
+  } catch (err) {
+    throw new ClipError('decode', `${label} is not a decodable image: ${firstLine(err)}`, { cause: err });
+  }
+  const format = meta.format ?? 'unknown';
+  if (!ALLOWED_FORMATS.has(format)) {
+    throw new ClipError(
+      'unsupported',
+      `${label} is in format "${format}"; supported: ${[...ALLOWED_FORMATS].join(', ')}`,
+    );
+  }
+  const width = meta.autoOrient?.width ?? meta.width;
+  const height = meta.autoOrient?.height ?? meta.height;
+  if (!width || !height) throw new ClipError('decode', `${label} has no dimensions in its header`);
+  if (width * height > limits.maxPixels) {
+    throw new ClipError(
+      'too-large',
+      `${label} is ${width}×${height} = ${width * height} pixels, over the limit of ${limits.maxPixels}`,
+    );
+  }
+  return {
+    kind: 'encoded',
+    bytes,
+    width,
+    height,
+    format,
+    hasAlpha: meta.hasAlpha ?? false,
+    channels: meta.channels ?? 3,
+    oriented: (meta.orientation ?? 1) !== 1,
+    label,
+  };
+}
+
+/** The first line of an error message (libvips repeats its decoder's complaints over many lines). */
+export function firstLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.split('\n')[0]!.trim();
+}
+
+/** Map a sharp failure during decoding to a ClipError. */
+export function decodeError(label: string, err: unknown): ClipError {
+  if (err instanceof ClipError) return err;
+  const message = firstLine(err);
+  if (/pixel limit/i.test(message)) {
+    return new ClipError('too-large', `${label} exceeds the pixel limit: ${message}`, { cause: err });
+  }
+  return new ClipError('decode', `${label} could not be decoded: ${message}`, { cause: err });
+}
+
+/**
+ * Decode to 8-bit pixels as Pillow's `load_image` sees them: EXIF orientation applied, embedded ICC
+ * profile ignored, grey kept as one channel (convert('RGB') replicates it later), alpha kept so that it
+ * can be dropped without compositing.
+ */
+export async function decodePixels(checked: CheckedInput, limits: InputLimits): Promise<Pixels> {
+  if (checked.kind === 'raw') return checked.pixels;
+  try {
+    let pipeline = sharp(checked.bytes, sharpOptions(limits));
+    if (checked.channels <= 2) pipeline = pipeline.toColourspace('b-w');
+    const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    const channels = info.channels;
+    if (channels < 1 || channels > 4) {
+      throw new ClipError('unsupported', `${checked.label} decodes to ${channels} channels`);
+    }
+    return {
+      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+      width: info.width,
+      height: info.height,
+      channels: channels as Pixels['channels'],
+    };
+  } catch (err) {
+    throw decodeError(checked.label, err);
+  }
+}

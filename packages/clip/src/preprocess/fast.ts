@@ -1,0 +1,169 @@
+// The `fast` mode: libvips (sharp) does the bulk of the downscale natively and off the main thread; the
+// few output rows and columns next to the image border, where Pillow shortens and renormalises its
+// filter while libvips extends the edge (up to 14 levels apart on a flat-coloured palette image), are
+// recomputed with the exact resampler. Upscales (images smaller than the target: cheap) and filters
+// libvips does not have go through the exact resampler entirely. Large JPEGs use libjpeg's
+// shrink-on-load, which leaves at least a factor of two to the resize kernel, and no border fix.
+import sharp from 'sharp';
+import type { KernelEnum } from 'sharp';
+import type { CheckedInput, InputLimits } from './decode';
+import { decodeError, decodePixels, sharpOptions } from './decode';
+import type { CropPlan } from './geometry';
+import type { Pixels } from './pillow-resample';
+import { filterSupport, resampleCrop } from './pillow-resample';
+
+/** libvips kernels matching Pillow's filters closely enough (measured against the reference). */
+const KERNELS: Record<number, keyof KernelEnum | undefined> = {
+  1: 'lanczos3',
+  2: 'linear',
+  3: 'cubic',
+};
+
+/** Shrink factor from which sharp's JPEG shrink-on-load kicks in with `fastShrinkOnLoad: false`. */
+const SHRINK_ON_LOAD_FROM = 4;
+
+/** Keep only the colour channels: Pillow's convert('RGB') drops alpha without compositing. */
+function withoutAlpha(src: Pixels): Pixels {
+  if (src.channels === 1 || src.channels === 3) return src;
+  const keep = src.channels === 2 ? 1 : 3;
+  const n = src.width * src.height;
+  const out = new Uint8Array(n * keep);
+  const d = src.data;
+  if (keep === 1) {
+    for (let i = 0; i < n; i++) out[i] = d[i * 2]!;
+  } else {
+    for (let i = 0, p = 0, o = 0; i < n; i++, p += 4) {
+      out[o++] = d[p]!;
+      out[o++] = d[p + 1]!;
+      out[o++] = d[p + 2]!;
+    }
+  }
+  return { data: out, width: src.width, height: src.height, channels: keep };
+}
+
+/** Copy a libvips crop (1 or 3 channels) into the RGB output at the plan's destination. */
+function place(data: Uint8Array, channels: number, plan: CropPlan, out: Uint8Array): void {
+  const outRow = plan.outWidth * 3;
+  for (let y = 0; y < plan.height; y++) {
+    let o = (plan.dstTop + y) * outRow + plan.dstLeft * 3;
+    let p = y * plan.width * channels;
+    if (channels === 1) {
+      for (let x = 0; x < plan.width; x++, p++) {
+        const v = data[p]!;
+        out[o++] = v;
+        out[o++] = v;
+        out[o++] = v;
+      }
+    } else {
+      for (let x = 0; x < plan.width; x++, p += channels) {
+        out[o++] = data[p]!;
+        out[o++] = data[p + 1]!;
+        out[o++] = data[p + 2]!;
+      }
+    }
+  }
+}
+
+/**
+ * How many kept positions at each end of an axis sit close enough to the border that Pillow and
+ * libvips disagree: the filter (with a margin of one more support for libvips's own alignment)
+ * reaches past the image edge.
+ */
+function borderBand(
+  inSize: number,
+  outSize: number,
+  first: number,
+  n: number,
+  filter: number,
+): [number, number] {
+  const scale = inSize / outSize;
+  const reach = 2 * filterSupport(filter) * Math.max(scale, 1) + 1;
+  let head = 0;
+  while (head < n && (first + head + 0.5) * scale - reach < 0) head++;
+  let tail = 0;
+  while (tail < n - head && (first + n - 1 - tail + 0.5) * scale + reach > inSize) tail++;
+  return [head, tail];
+}
+
+/** Recompute the border rows and columns of the crop with the exact resampler. */
+async function fixBorders(src: Pixels, plan: CropPlan, out: Uint8Array, filter: number): Promise<void> {
+  const [top, bottom] = borderBand(src.height, plan.resizedHeight, plan.srcTop, plan.height, filter);
+  const [left, right] = borderBand(src.width, plan.resizedWidth, plan.srcLeft, plan.width, filter);
+  const bands: CropPlan[] = [];
+  if (top > 0) bands.push({ ...plan, height: top });
+  if (bottom > 0) {
+    const skip = plan.height - bottom;
+    bands.push({ ...plan, srcTop: plan.srcTop + skip, dstTop: plan.dstTop + skip, height: bottom });
+  }
+  const midTop = top;
+  const midHeight = plan.height - top - bottom;
+  if (midHeight > 0) {
+    const mid = { ...plan, srcTop: plan.srcTop + midTop, dstTop: plan.dstTop + midTop, height: midHeight };
+    if (left > 0) bands.push({ ...mid, width: left });
+    if (right > 0) {
+      const skip = plan.width - right;
+      bands.push({ ...mid, srcLeft: plan.srcLeft + skip, dstLeft: plan.dstLeft + skip, width: right });
+    }
+  }
+  for (const band of bands) await resampleCrop(src, band, out, { filter });
+}
+
+/** The `fast` crop: see the file comment for which path an image takes. */
+export async function fastCrop(
+  checked: CheckedInput,
+  plan: CropPlan,
+  filter: number,
+  limits: InputLimits,
+  out: Uint8Array,
+): Promise<void> {
+  const kernel = KERNELS[filter];
+  const srcW = checked.kind === 'raw' ? checked.pixels.width : checked.width;
+  const srcH = checked.kind === 'raw' ? checked.pixels.height : checked.height;
+  const downscale = plan.resizedWidth < srcW && plan.resizedHeight < srcH;
+  const label = checked.label;
+
+  if (
+    kernel &&
+    downscale &&
+    checked.kind === 'encoded' &&
+    checked.format === 'jpeg' &&
+    !checked.oriented &&
+    !checked.hasAlpha &&
+    Math.min(srcW / plan.resizedWidth, srcH / plan.resizedHeight) >= SHRINK_ON_LOAD_FROM
+  ) {
+    // Large JPEG: one libvips pipeline with shrink-on-load, no full-size decode at all.
+    try {
+      let pipeline = sharp(checked.bytes, sharpOptions(limits));
+      if (checked.channels <= 2) pipeline = pipeline.toColourspace('b-w');
+      const { data, info } = await pipeline
+        .resize(plan.resizedWidth, plan.resizedHeight, { fit: 'fill', kernel, fastShrinkOnLoad: false })
+        .extract({ left: plan.srcLeft, top: plan.srcTop, width: plan.width, height: plan.height })
+        .raw({ depth: 'uchar' })
+        .toBuffer({ resolveWithObject: true });
+      place(data, info.channels, plan, out);
+      return;
+    } catch (err) {
+      throw decodeError(label, err);
+    }
+  }
+
+  const decoded = await decodePixels(checked, limits);
+  if (!kernel || !downscale) {
+    await resampleCrop(decoded, plan, out, { filter });
+    return;
+  }
+  const src = withoutAlpha(decoded);
+  try {
+    let pipeline = sharp(src.data, { raw: { width: src.width, height: src.height, channels: src.channels } });
+    if (src.channels === 1) pipeline = pipeline.toColourspace('b-w');
+    const { data, info } = await pipeline
+      .resize(plan.resizedWidth, plan.resizedHeight, { fit: 'fill', kernel })
+      .extract({ left: plan.srcLeft, top: plan.srcTop, width: plan.width, height: plan.height })
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    place(data, info.channels, plan, out);
+  } catch (err) {
+    throw decodeError(label, err);
+  }
+  await fixBorders(src, plan, out, filter);
+}
