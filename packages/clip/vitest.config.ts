@@ -3,5 +3,10 @@ import { defineProject } from 'vitest/config';
 export default defineProject({
   resolve: { conditions: ['@pmoves/source'] },
   ssr: { resolve: { conditions: ['@pmoves/source'] } },
-  test: { name: 'clip', include: ['src/**/*.test.ts', 'test/**/*.test.ts'] },
+  test: {
+    name: 'clip',
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // Tiny CLIP models generated once for the whole suite (see scripts/generate-models.ts).
+    globalSetup: ['test/global-setup.ts'],
+  },
 });

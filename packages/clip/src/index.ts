@@ -15,3 +15,7 @@ export type {
   ProviderAttempt,
   RawImage,
 } from './types';
+export { createClipEmbedder, type LocalClipEmbedder } from './embedder/embedder';
+export { clipEmbedderOptionsSchema, DEFAULT_MODEL, type ClipEmbedderOptions } from './embedder/options';
+export { ClipTokenizer, type TokenBatch } from './tokenizer';
+export { cosineSimilarity, similarities, topK, type SimilarityMatch } from './similarity';

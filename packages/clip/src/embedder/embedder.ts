@@ -1,0 +1,368 @@
+// createClipEmbedder: the local CLIP embedder. Images are preprocessed on the main thread (sharp
+// works on libuv's pool) into reusable batch buffers while the previous batch runs in the inference
+// worker, so decoding overlaps inference and the event loop never waits on onnxruntime.
+import { ClipError } from '../errors';
+import { InferenceHost, type Feed } from '../model/inference-host';
+import { loadRole, resolveSource, type LoadedRole } from '../model/load';
+import { checkFiles, hasVariant, rolesFor, type ModelSource, type Role } from '../model/sources';
+import type { createPreprocessor } from '../preprocess';
+import { ClipTokenizer } from '../tokenizer';
+import type { ClipEmbedder, ClipInfo, ImageEmbeddingResult, ImageInput } from '../types';
+import { resolveOptions, type ClipEmbedderOptions, type ResolvedOptions } from './options';
+
+/** The local embedder: {@link ClipEmbedder} plus the model-side helpers. */
+export interface LocalClipEmbedder extends ClipEmbedder {
+  /** The normalised CHW `Float32Array` the vision graph receives for this image. */
+  preprocess(input: ImageInput): Promise<Float32Array>;
+  /** Token ids the text graph receives for this text, without padding (truncated keeping end-of-text). */
+  tokenize(text: string): Promise<number[]>;
+}
+
+type Preprocessor = ReturnType<typeof createPreprocessor>;
+
+function abortError(signal: AbortSignal): ClipError {
+  return new ClipError('timeout', `aborted: ${String(signal.reason ?? 'signal aborted')}`);
+}
+
+function isImageInput(v: unknown): v is ImageInput {
+  if (typeof v === 'string' || v instanceof Uint8Array) return true;
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Record<string, unknown>;
+  return (
+    (r.data instanceof Uint8Array || r.data instanceof Uint8ClampedArray) &&
+    Number.isInteger(r.width) &&
+    Number.isInteger(r.height) &&
+    [1, 2, 3, 4].includes(r.channels as number)
+  );
+}
+
+class Embedder implements LocalClipEmbedder {
+  private readonly roles = new Map<Role, Promise<LoadedRole>>();
+  private tokenizer?: ClipTokenizer;
+  private preprocessor?: Preprocessor;
+  /** Reusable image batch buffers (each `batch × 3 × H × W` floats). */
+  private readonly pool: ArrayBuffer[] = [];
+  private first?: LoadedRole;
+  private disposed = false;
+  /** Roles whose session is ready (for the synchronous info()). */
+  private readonly loadedSync = new Map<Role, LoadedRole>();
+
+  constructor(
+    private readonly opts: ResolvedOptions,
+    private readonly source: ModelSource,
+    private readonly host: InferenceHost,
+  ) {}
+
+  /** Session of the role that serves a modality, created on first use. */
+  role(modality: 'image' | 'text'): Promise<LoadedRole> {
+    if (this.disposed) return Promise.reject(new ClipError('invalid-input', 'the embedder was disposed'));
+    const role = rolesFor(this.source.layout, [modality])[0]!;
+    let p = this.roles.get(role);
+    if (!p) {
+      // Once one role found its provider, the other goes straight to it (no second failed attempt).
+      const providers = this.first ? [this.first.provider] : undefined;
+      p = loadRole(this.host, this.source, role, this.sessionReq(), providers).then((loaded) => {
+        this.first ??= loaded;
+        this.loadedSync.set(role, loaded);
+        return loaded;
+      });
+      p.catch(() => this.roles.delete(role));
+      this.roles.set(role, p);
+    }
+    return p;
+  }
+
+  private sessionReq() {
+    const o = this.opts;
+    return {
+      dtype: o.dtype,
+      device: o.device,
+      fallback: o.fallback,
+      // onnxruntime rejects keys that are present but undefined.
+      session: {
+        ...(o.threads?.intra !== undefined && { intraOpNumThreads: o.threads.intra }),
+        ...(o.threads?.inter !== undefined && { interOpNumThreads: o.threads.inter }),
+        graphOptimizationLevel: o.graphOptimizationLevel,
+      },
+    };
+  }
+
+  private async getPreprocessor(): Promise<Preprocessor> {
+    if (!this.preprocessor) {
+      const { createPreprocessor, parsePreprocessorConfig } = await import('../preprocess');
+      if (this.source.preprocessorConfig === undefined) {
+        throw new ClipError('not-found', `no preprocessing configuration in ${this.source.root}`);
+      }
+      this.preprocessor = createPreprocessor(parsePreprocessorConfig(this.source.preprocessorConfig), {
+        mode: this.opts.preprocessing,
+        maxPixels: this.opts.maxPixels,
+        maxBytes: this.opts.maxBytes,
+      });
+    }
+    return this.preprocessor;
+  }
+
+  private getTokenizer(): ClipTokenizer {
+    if (!this.tokenizer) {
+      if (!this.source.tokenizerPath)
+        throw new ClipError('not-found', `no tokenizer.json in ${this.source.root}`);
+      this.tokenizer = ClipTokenizer.fromFiles(
+        this.source.tokenizerPath,
+        this.source.tokenizerConfigPath,
+        this.source.contextLength,
+      );
+    }
+    return this.tokenizer;
+  }
+
+  async preprocess(input: ImageInput): Promise<Float32Array> {
+    return (await this.getPreprocessor()).toTensor(input);
+  }
+
+  async tokenize(text: string): Promise<number[]> {
+    return this.getTokenizer().tokenize(text);
+  }
+
+  /** Feeds that a combined graph needs besides the ones of the modality being run. */
+  private dummyFeeds(loaded: LoadedRole, modality: 'image' | 'text'): Feed[] {
+    if (loaded.role !== 'combined') return [];
+    if (modality === 'image') {
+      const t = loaded.text!;
+      const len = t.fixedLength ?? 2;
+      const tok = this.getTokenizer();
+      const ids = Array.from({ length: len }, (_, i) => (i === 0 ? tok.bosId : tok.eotId));
+      const feeds: Feed[] = [intFeed(t.input, t.idType, ids, [1, len])];
+      if (t.attentionMask)
+        feeds.push(
+          intFeed(
+            t.attentionMask,
+            t.maskType!,
+            ids.map(() => 1),
+            [1, len],
+          ),
+        );
+      return feeds;
+    }
+    const v = loaded.vision!;
+    const [h, w] = v.size ?? [224, 224];
+    return [
+      {
+        name: v.input,
+        type: 'float32',
+        data: new Float32Array(3 * h * w),
+        dims: [1, 3, h, w],
+        toHalf: v.inputType === 'float16',
+      },
+    ];
+  }
+
+  async embedImages(
+    inputs: readonly ImageInput[],
+    options?: { signal?: AbortSignal },
+  ): Promise<ImageEmbeddingResult[]> {
+    if (!Array.isArray(inputs))
+      throw new ClipError('invalid-input', 'embedImages expects an array of images');
+    const signal = options?.signal;
+    const results: ImageEmbeddingResult[] = new Array(inputs.length);
+    if (inputs.length === 0) return results;
+    const loaded = await this.role('image');
+    const v = loaded.vision!;
+    const pre = await this.getPreprocessor();
+    const [h, w] = v.size ?? [224, 224];
+    const chw = 3 * h * w;
+    const group = Math.max(this.opts.batchSize, v.fixedBatch ?? 1);
+    const chunk = v.fixedBatch ?? group;
+    const extra = this.dummyFeeds(loaded, 'image');
+
+    /** Preprocess one group into a pooled buffer; failed items get their error, the rest are packed. */
+    const prepare = async (start: number): Promise<{ buffer: ArrayBuffer; ok: number[] }> => {
+      const items = inputs.slice(start, start + group);
+      const buffer = this.takeBuffer(group * chw);
+      const target = new Float32Array(buffer, 0, group * chw);
+      const done = await Promise.all(
+        items.map(async (input, i) => {
+          if (signal?.aborted) return abortError(signal);
+          if (!isImageInput(input)) {
+            return new ClipError(
+              'invalid-input',
+              `image ${start + i}: expected bytes, a file path or raw pixels`,
+            );
+          }
+          try {
+            await pre.toTensorInto(input, target, i * chw);
+            return undefined;
+          } catch (err) {
+            return err instanceof ClipError
+              ? err
+              : new ClipError('decode', `image ${start + i}: ${(err as Error).message}`, { cause: err });
+          }
+        }),
+      );
+      const ok: number[] = [];
+      done.forEach((err, i) => {
+        if (err) results[start + i] = { error: err };
+        else {
+          if (ok.length !== i) target.copyWithin(ok.length * chw, i * chw, (i + 1) * chw);
+          ok.push(start + i);
+        }
+      });
+      return { buffer, ok };
+    };
+
+    /** Run a prepared group in chunks of the graph's batch; returns the buffer to the pool. */
+    const infer = async (prepared: { buffer: ArrayBuffer; ok: number[] }): Promise<void> => {
+      let buffer = prepared.buffer;
+      try {
+        for (let at = 0; at < prepared.ok.length; at += chunk) {
+          const rows = Math.min(chunk, prepared.ok.length - at);
+          const data = new Float32Array(buffer, at * chw * 4, rows * chw);
+          const feed: Feed = {
+            name: v.input,
+            type: 'float32',
+            data,
+            dims: [rows, 3, h, w],
+            toHalf: v.inputType === 'float16',
+          };
+          try {
+            const reply = await this.host.run(loaded.role, [feed, ...this.cloneFeeds(extra)], v.output, rows);
+            buffer = reply.buffers[0]!;
+            for (let r = 0; r < rows; r++) {
+              results[prepared.ok[at + r]!] = {
+                embedding: reply.data.slice(r * reply.dims, (r + 1) * reply.dims),
+              };
+            }
+          } catch (err) {
+            const back = (err as { buffers?: ArrayBuffer[] }).buffers?.[0];
+            if (back) buffer = back;
+            const error =
+              err instanceof ClipError
+                ? err
+                : new ClipError('model', `inference failed: ${(err as Error).message}`, { cause: err });
+            for (let r = 0; r < rows; r++) results[prepared.ok[at + r]!] = { error };
+          }
+        }
+      } finally {
+        if (buffer.byteLength > 0) this.pool.push(buffer);
+      }
+    };
+
+    let running: Promise<void> | undefined;
+    try {
+      for (let start = 0; start < inputs.length; start += group) {
+        const prepared = await prepare(start); // overlaps the previous group's inference
+        if (running) await running;
+        running = infer(prepared);
+      }
+    } finally {
+      if (running) await running;
+    }
+    return results;
+  }
+
+  private cloneFeeds(feeds: Feed[]): Feed[] {
+    // Transferred buffers are gone after a run: send fresh copies of the (small) dummy feeds.
+    return feeds.map((f) => ({ ...f, data: f.data.slice() as Feed['data'] }));
+  }
+
+  private takeBuffer(floats: number): ArrayBuffer {
+    const bytes = floats * 4;
+    const i = this.pool.findIndex((b) => b.byteLength >= bytes);
+    if (i >= 0) return this.pool.splice(i, 1)[0]!;
+    return new ArrayBuffer(bytes);
+  }
+
+  async embedTexts(texts: readonly string[], options?: { signal?: AbortSignal }): Promise<Float32Array[]> {
+    if (!Array.isArray(texts) || texts.some((t) => typeof t !== 'string')) {
+      throw new ClipError('invalid-input', 'embedTexts expects an array of strings');
+    }
+    if (texts.length === 0) return [];
+    const loaded = await this.role('text');
+    const t = loaded.text!;
+    const tok = this.getTokenizer();
+    const batch = t.fixedBatch ?? this.opts.batchSize;
+    const extra = this.dummyFeeds(loaded, 'text');
+    const out: Float32Array[] = [];
+    for (let start = 0; start < texts.length; start += batch) {
+      if (options?.signal?.aborted) throw abortError(options.signal);
+      const b = tok.batch(texts.slice(start, start + batch), t.fixedLength);
+      const dims = [b.rows, b.length];
+      const feeds: Feed[] = [intFeed(t.input, t.idType, b.ids, dims)];
+      if (t.attentionMask) feeds.push(intFeed(t.attentionMask, t.maskType!, b.mask, dims));
+      let reply;
+      try {
+        reply = await this.host.run(loaded.role, [...feeds, ...this.cloneFeeds(extra)], t.output, b.rows);
+      } catch (err) {
+        throw err instanceof ClipError
+          ? err
+          : new ClipError('model', `text inference failed: ${(err as Error).message}`, { cause: err });
+      }
+      for (let r = 0; r < b.rows; r++) out.push(reply.data.slice(r * reply.dims, (r + 1) * reply.dims));
+    }
+    return out;
+  }
+
+  info(): ClipInfo {
+    const first = this.first;
+    const files: ClipInfo['files'] = {};
+    let dims = 0;
+    let loadMs = 0;
+    for (const r of this.loadedSync.values()) {
+      files[r.role] = r.file;
+      dims ||= r.vision?.dims ?? r.text?.dims ?? 0;
+      loadMs += r.loadMs;
+    }
+    return {
+      model: this.opts.modelPath ? this.source.root : `${this.opts.model} (${this.source.root})`,
+      files,
+      requestedDevice: this.opts.device,
+      provider: first?.provider ?? 'none',
+      attempts: first?.attempts ?? [],
+      dtype: first?.dtype ?? this.opts.dtype ?? 'fp32',
+      dims,
+      preprocessing: this.opts.preprocessing,
+      loadMs: Math.round(loadMs),
+    };
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.pool.length = 0;
+    await this.host.close();
+  }
+}
+
+function intFeed(name: string, type: 'int32' | 'int64', values: number[], dims: number[]): Feed {
+  return type === 'int64'
+    ? { name, type, data: BigInt64Array.from(values, (v) => BigInt(v)), dims }
+    : { name, type, data: Int32Array.from(values), dims };
+}
+
+/**
+ * Load a CLIP model and return an embedder. Sessions for `modalities` (default both) are created
+ * now, so device and model errors surface here; the other modality loads on first use.
+ *
+ * @throws ClipError `invalid-input` (an option or CLIP_* variable, named), `not-found` (files missing,
+ *   with every place looked), `model` (not a CLIP graph, e.g. hidden states only), `device`
+ *   (explicit accelerator unavailable and `fallback` not set)
+ */
+export async function createClipEmbedder(options: ClipEmbedderOptions = {}): Promise<LocalClipEmbedder> {
+  const opts = resolveOptions(options);
+  const source = resolveSource(opts);
+  // Report every missing file at once, before any session is created.
+  const roles = rolesFor(source.layout, opts.modalities);
+  checkFiles(
+    source,
+    opts.dtype ?? (hasVariant(source.root, source.layout, 'q8', roles) ? 'q8' : 'fp32'),
+    opts.modalities,
+  );
+  const host = await InferenceHost.start();
+  const embedder = new Embedder(opts, source, host);
+  try {
+    for (const modality of opts.modalities) await embedder.role(modality);
+  } catch (err) {
+    await embedder.dispose();
+    throw err;
+  }
+  return embedder;
+}
