@@ -11,7 +11,6 @@ import {
   TaskCancelledError,
   timeout,
   TimeoutStrategy,
-  wrap,
   type CircuitBreakerPolicy,
   type IPolicy,
 } from 'cockatiel';
@@ -127,7 +126,8 @@ export interface Reranker {
 interface Entry {
   provider: RerankProvider;
   breaker: CircuitBreakerPolicy;
-  policy: IPolicy;
+  timeout: IPolicy | null;
+  openedAt: number;
   calls: number;
   failures: number;
   lastError: string | null;
@@ -175,11 +175,29 @@ export function createReranker(options: RerankerOptions): Reranker {
       handleWhen((err) => !(err instanceof RerankError && err.code === 'aborted')),
       { halfOpenAfter: cooldownMs, breaker: new ConsecutiveBreaker(threshold) },
     );
-    const policy = provider.timeoutMs
-      ? wrap(breaker, timeout(provider.timeoutMs, TimeoutStrategy.Aggressive))
-      : breaker;
-    return { provider, breaker, policy, calls: 0, failures: 0, lastError: null, lastErrorAt: null };
+    const perCall = provider.timeoutMs ? timeout(provider.timeoutMs, TimeoutStrategy.Aggressive) : null;
+    const entry: Entry = {
+      provider,
+      breaker,
+      timeout: perCall,
+      openedAt: 0,
+      calls: 0,
+      failures: 0,
+      lastError: null,
+      lastErrorAt: null,
+    };
+    breaker.onBreak(() => (entry.openedAt = Date.now()));
+    return entry;
   });
+
+  /**
+   * Breaker state. cockatiel moves to half-open lazily (on the next call), so an open breaker past
+   * its cool-down is reported as half-open: the next call is the trial.
+   */
+  function breakerState(e: Entry): BreakerState {
+    const state = STATE_NAMES[e.breaker.state];
+    return state === 'open' && Date.now() - e.openedAt >= cooldownMs ? 'half-open' : state;
+  }
 
   async function scoreAll(
     provider: RerankProvider,
@@ -221,6 +239,14 @@ export function createReranker(options: RerankerOptions): Reranker {
       merged.warnings!.push(...(out.warnings ?? []));
       if (out.bestMatch && (!merged.bestMatch || out.bestMatch.score > merged.bestMatch.score))
         merged.bestMatch = out.bestMatch;
+    }
+    if (merged.scores.every((s) => s === null)) {
+      // Not a single candidate could be scored: nothing to rank on, so the next provider answers.
+      const why = [...merged.candidateWarnings!.values()][0];
+      throw new RerankError(
+        'provider',
+        `${provider.id} could not score any candidate${why ? ` (${why})` : ''}`,
+      );
     }
     if (parts.some((p) => p.out.scoreKind !== merged.scoreKind)) {
       throw new RerankError('provider', `${provider.id} mixed score kinds across windows`);
@@ -298,14 +324,18 @@ export function createReranker(options: RerankerOptions): Reranker {
       }
       try {
         entry.calls++;
-        const out = await entry.policy.execute(
-          ({ signal: s }) => scoreAll(provider, query, candidates, s),
-          signal,
-        );
-        if (out.scores.every((s) => s === null)) {
-          // Not a single candidate could be scored: nothing to rank on, so the next provider answers.
-          throw new RerankError('provider', `${provider.id} could not score any candidate`);
-        }
+        const out = await entry.breaker.execute(async ({ signal: s }) => {
+          try {
+            return entry.timeout
+              ? await entry.timeout.execute(({ signal: t }) => scoreAll(provider, query, candidates, t), s)
+              : await scoreAll(provider, query, candidates, s);
+          } catch (err) {
+            // The caller's cancellation surfaces as a cancelled task; it is not the provider's failure.
+            if (userSignal?.aborted)
+              throw new RerankError('aborted', 'rerank cancelled by the caller', { cause: err });
+            throw err;
+          }
+        }, signal);
         attempts.push({ provider: provider.id, ok: true, ms: performance.now() - started });
         const degraded = i > 0 || provider.id === 'none';
         return buildResult(provider.id, out, candidates, topN, degraded, warnings, attempts, t0);
@@ -360,7 +390,7 @@ export function createReranker(options: RerankerOptions): Reranker {
       chain: entries.map((e) => ({
         id: e.provider.id,
         model: e.provider.model ?? null,
-        breaker: STATE_NAMES[e.breaker.state],
+        breaker: breakerState(e),
         calls: e.calls,
         failures: e.failures,
         lastError: e.lastError,
