@@ -19,3 +19,17 @@ export { createClipEmbedder, type LocalClipEmbedder } from './embedder/embedder'
 export { clipEmbedderOptionsSchema, DEFAULT_MODEL, type ClipEmbedderOptions } from './embedder/options';
 export { ClipTokenizer, type TokenBatch } from './tokenizer';
 export { cosineSimilarity, similarities, topK, type SimilarityMatch } from './similarity';
+export {
+  createPreprocessor,
+  DEFAULT_MAX_BYTES,
+  DEFAULT_MAX_PIXELS,
+  DEFAULT_PREPROCESSOR_CONFIG,
+  OPENAI_CLIP_MEAN,
+  OPENAI_CLIP_STD,
+  parsePreprocessorConfig,
+  preprocessorConfigSchema,
+  type Preprocessor,
+  type PreprocessorConfig,
+  type PreprocessorOptions,
+  type RgbImage,
+} from './preprocess';

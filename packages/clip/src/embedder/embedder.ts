@@ -5,7 +5,7 @@ import { ClipError } from '../errors';
 import { InferenceHost, type Feed } from '../model/inference-host';
 import { loadRole, resolveSource, type LoadedRole } from '../model/load';
 import { checkFiles, hasVariant, rolesFor, type ModelSource, type Role } from '../model/sources';
-import type { createPreprocessor } from '../preprocess';
+import { createPreprocessor, parsePreprocessorConfig, type Preprocessor } from '../preprocess';
 import { ClipTokenizer } from '../tokenizer';
 import type { ClipEmbedder, ClipInfo, ImageEmbeddingResult, ImageInput } from '../types';
 import { resolveOptions, type ClipEmbedderOptions, type ResolvedOptions } from './options';
@@ -17,8 +17,6 @@ export interface LocalClipEmbedder extends ClipEmbedder {
   /** Token ids the text graph receives for this text, without padding (truncated keeping end-of-text). */
   tokenize(text: string): Promise<number[]>;
 }
-
-type Preprocessor = ReturnType<typeof createPreprocessor>;
 
 function abortError(signal: AbortSignal): ClipError {
   return new ClipError('timeout', `aborted: ${String(signal.reason ?? 'signal aborted')}`);
@@ -87,9 +85,8 @@ class Embedder implements LocalClipEmbedder {
     };
   }
 
-  private async getPreprocessor(): Promise<Preprocessor> {
+  private getPreprocessor(): Preprocessor {
     if (!this.preprocessor) {
-      const { createPreprocessor, parsePreprocessorConfig } = await import('../preprocess');
       if (this.source.preprocessorConfig === undefined) {
         throw new ClipError('not-found', `no preprocessing configuration in ${this.source.root}`);
       }
@@ -116,7 +113,7 @@ class Embedder implements LocalClipEmbedder {
   }
 
   async preprocess(input: ImageInput): Promise<Float32Array> {
-    return (await this.getPreprocessor()).toTensor(input);
+    return this.getPreprocessor().toTensor(input);
   }
 
   async tokenize(text: string): Promise<number[]> {
@@ -167,9 +164,15 @@ class Embedder implements LocalClipEmbedder {
     if (inputs.length === 0) return results;
     const loaded = await this.role('image');
     const v = loaded.vision!;
-    const pre = await this.getPreprocessor();
-    const [h, w] = v.size ?? [224, 224];
-    const chw = 3 * h * w;
+    const pre = this.getPreprocessor();
+    const [h, w] = [pre.height, pre.width];
+    if (v.size && (v.size[0] !== h || v.size[1] !== w)) {
+      throw new ClipError(
+        'model',
+        `the vision graph takes ${v.size[0]}×${v.size[1]} images but preprocessing makes ${h}×${w}`,
+      );
+    }
+    const chw = pre.tensorLength;
     const group = Math.max(this.opts.batchSize, v.fixedBatch ?? 1);
     const chunk = v.fixedBatch ?? group;
     const extra = this.dummyFeeds(loaded, 'image');
