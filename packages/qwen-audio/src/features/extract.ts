@@ -66,7 +66,7 @@ export class FeatureAccumulator {
     Meyda.sampleRate = this.sampleRate;
     Meyda.numberOfMFCCCoefficients = 13;
     Meyda.windowingFunction = 'hanning';
-    const f = Meyda.extract(['mfcc', 'spectralCentroid', 'spectralRolloff', 'zcr', 'rms', 'amplitudeSpectrum'], this.frame);
+    const f = Meyda.extract(['mfcc', 'spectralCentroid', 'spectralRolloff', 'amplitudeSpectrum'], this.frame);
     if (!f) return;
     const mfcc = f.mfcc as number[];
     for (let k = 0; k < 13; k++) this.mfccSum[k]! += mfcc[k] ?? 0;
@@ -75,8 +75,17 @@ export class FeatureAccumulator {
     this.centroidSum += Number.isFinite(centroidBin) ? (centroidBin * this.sampleRate) / FRAME_SIZE : 0;
     const rolloff = f.spectralRolloff as number;
     this.rolloffSum += Number.isFinite(rolloff) ? rolloff : 0;
-    this.zcrSum += (f.zcr as number) / (FRAME_SIZE - 1);
-    this.rmsSum += f.rms as number;
+    // RMS and ZCR on the raw frame, as librosa computes them: meyda hands its extractors the
+    // Hann-windowed frame, which scales RMS by about 0.61.
+    let sq = 0;
+    let crossings = 0;
+    for (let k = 0; k < FRAME_SIZE; k++) {
+      const v = this.frame[k]!;
+      sq += v * v;
+      if (k > 0 && (this.frame[k - 1]! >= 0) !== (v >= 0)) crossings++;
+    }
+    this.zcrSum += crossings / (FRAME_SIZE - 1);
+    this.rmsSum += Math.sqrt(sq / FRAME_SIZE);
     this.frames++;
     // Onset strength: half-wave-rectified log-magnitude spectral flux.
     const amp = f.amplitudeSpectrum as Float32Array;

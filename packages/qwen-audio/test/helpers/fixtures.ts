@@ -1,0 +1,38 @@
+// Audio fixtures synthesised at test time with the same bundled ffmpeg the package uses.
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { resolveFfmpegPath } from '../../src/audio/ffmpeg.js';
+
+const run = promisify(execFile);
+
+export async function makeTmpDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'qwen-audio-test-'));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Runs the bundled ffmpeg with a lavfi source; `out` decides the container/codec by extension or extra args. */
+export async function synth(out: string, lavfi: string, extra: string[] = []): Promise<string> {
+  const ffmpeg = await resolveFfmpegPath();
+  await run(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', lavfi, ...extra, out]);
+  return out;
+}
+
+export const tone = (freq: number, seconds: number, rate = 44100) => `sine=frequency=${freq}:duration=${seconds}:sample_rate=${rate}`;
+
+/** Whether a system command exists (espeak-ng is installed by scripts/test.sh). */
+export async function hasCommand(cmd: string): Promise<boolean> {
+  try {
+    await run('sh', ['-c', `command -v ${cmd}`]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function espeak(out: string, text: string): Promise<string> {
+  await run('espeak-ng', ['-w', out, text]);
+  return out;
+}
