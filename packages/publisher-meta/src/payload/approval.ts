@@ -8,7 +8,7 @@ import { pyFloat, pyStr } from './python';
 export function slugify(value: string | null | undefined): string {
   const ascii = (value ?? '')
     .normalize('NFKD')
-    .replace(/[^\x00-\x7f]/g, '')
+    .replace(/[^\p{ASCII}]/gu, '')
     .toLowerCase();
   return ascii.replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'item';
 }

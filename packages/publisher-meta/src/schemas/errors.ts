@@ -4,6 +4,34 @@ import type { z } from 'zod';
 type IssueLike = { readonly path: readonly PropertyKey[]; readonly message: string };
 
 /**
+ * zod reports a failed union as one vague "Invalid input". Replace it by the issues of the branch that got
+ * furthest (so `tags[1]` is named), or, when every branch failed on the value itself, list what was expected.
+ */
+function expandUnions(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): IssueLike[] {
+  const out: IssueLike[] = [];
+  for (const issue of issues) {
+    const path = [...prefix, ...issue.path];
+    if (issue.code !== 'invalid_union' || issue.errors.length === 0) {
+      out.push({ path, message: issue.message });
+      continue;
+    }
+    const depth = (branch: readonly z.core.$ZodIssue[]) => Math.max(0, ...branch.map((i) => i.path.length));
+    const best = [...issue.errors].sort((a, b) => depth(b) - depth(a) || a.length - b.length)[0] ?? [];
+    if (depth(best) > 0) {
+      out.push(...expandUnions(best, path));
+      continue;
+    }
+    const expected = [
+      ...new Set(
+        issue.errors.flat().map((i) => (i.code === 'invalid_type' ? String(i.expected) : i.message)),
+      ),
+    ];
+    out.push({ path, message: `Invalid input: expected ${expected.join(' | ')}` });
+  }
+  return out;
+}
+
+/**
  * Thrown when input does not match a publisher-meta schema.
  *
  * The message names every failing field by its path (for example
@@ -16,8 +44,13 @@ export class PublisherMetaValidationError extends Error {
   readonly issues: readonly { path: string; message: string }[];
 
   /** Builds the error from zod issues; `label` names what was being validated (e.g. `content.published.v1 payload`). */
-  constructor(label: string, issues: readonly IssueLike[], prefix: readonly PropertyKey[] = []) {
-    const flat = issues.map((issue) => ({
+  constructor(
+    label: string,
+    issues: readonly (IssueLike | z.core.$ZodIssue)[],
+    prefix: readonly PropertyKey[] = [],
+  ) {
+    const expanded = issues.flatMap((i) => ('code' in i ? expandUnions([i]) : [i]));
+    const flat = expanded.map((issue) => ({
       path: formatPath([...prefix, ...issue.path]),
       message: issue.message,
     }));
