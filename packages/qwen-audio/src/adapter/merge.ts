@@ -16,12 +16,13 @@ export function confidenceFromLogprobs(logprobs: readonly number[]): number | nu
 
 const weightOf = (c: ChunkResult) => c.durationSeconds * (c.confidence ?? 1);
 
-/** Tags ranked by summed window weight (duration × confidence), ties alphabetical, capped. */
+/** Tags ranked by summed window weight (duration × confidence), ties in first-seen order (the model's own ranking), capped. */
 export function mergeTags(chunks: readonly ChunkResult[], max = MAX_TAGS): { tags: string[]; scores: Map<string, number> } {
   const scores = new Map<string, number>();
   for (const c of chunks) for (const t of c.tags) scores.set(t, (scores.get(t) ?? 0) + weightOf(c));
   const tags = [...scores.entries()]
-    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    // Map iteration is insertion order and Array.sort is stable, so ties keep first-seen order.
+    .sort((a, b) => b[1] - a[1])
     .slice(0, max)
     .map(([t]) => t);
   return { tags, scores };

@@ -128,7 +128,7 @@ export interface FakeOpenAIOptions {
   chat: (n: number, body: Record<string, unknown>) => CannedReply;
 }
 
-/** OpenAI-compatible server (vLLM flavour): /v1/models and /v1/chat/completions. */
+/** OpenAI-compatible server (vLLM flavour): /v1/models and /v1/chat/completions; errors as {"error": {message, type, param, code}}. */
 export function fakeOpenAI(opts: FakeOpenAIOptions): Promise<TestServer> {
   let n = 0;
   return startServer(async (req, res) => {
@@ -142,12 +142,12 @@ export function fakeOpenAI(opts: FakeOpenAIOptions): Promise<TestServer> {
       const body = (req.json ?? {}) as Record<string, unknown>;
       const model = String(body.model ?? '');
       if (!opts.models.some((m) => m.id === model)) {
-        return sendJson(res, 404, { object: 'error', message: `The model \`${model}\` does not exist.`, type: 'NotFoundError', param: null, code: 404 });
+        return sendJson(res, 404, { error: { message: `The model \`${model}\` does not exist.`, type: 'NotFoundError', param: null, code: 404 } });
       }
       const reply = opts.chat(n++, body);
       if (reply.delayMs) await sleep(reply.delayMs);
       if (reply.status && reply.status >= 400) {
-        return sendJson(res, reply.status, { object: 'error', message: reply.error ?? 'boom', type: 'InternalServerError', param: null, code: reply.status });
+        return sendJson(res, reply.status, { error: { message: reply.error ?? 'boom', type: 'InternalServerError', param: null, code: reply.status } });
       }
       return sendJson(res, 200, {
         id: `chatcmpl-${n}`,
@@ -165,7 +165,7 @@ export function fakeOpenAI(opts: FakeOpenAIOptions): Promise<TestServer> {
         usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
       });
     }
-    sendJson(res, 404, { object: 'error', message: 'Not Found', type: 'NotFoundError', code: 404 });
+    sendJson(res, 404, { error: { message: 'Not Found', type: 'NotFoundError', param: null, code: 404 } });
   });
 }
 
