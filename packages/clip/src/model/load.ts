@@ -6,7 +6,8 @@ import { resolve } from 'node:path';
 import { ClipError } from '../errors';
 import type { ClipDevice, ClipDtype, ProviderAttempt } from '../types';
 import { readContract, type TextContract, type VisionContract } from './contract';
-import { InferenceHost, LoadFailure, type HostSessionOptions } from './inference-host';
+import type { InferenceHost } from './inference-host';
+import { LoadFailure, type HostSessionOptions } from './inference-host';
 import { providerPlan } from './providers';
 import {
   checkFiles,
