@@ -18,15 +18,28 @@ export interface SupabaseStoreOptions {
 const TABLE = 'media_audio_analysis';
 
 /**
+ * supabase-js builds a Realtime client eagerly and, on Node < 22 (no global WebSocket), throws unless
+ * given a transport. This store only uses PostgREST, so the transport refuses to be used.
+ */
+class NoRealtimeTransport {
+  constructor() {
+    throw new Error('@pmoves/qwen-audio does not use Supabase Realtime');
+  }
+}
+
+/**
  * `AudioAnalysisStore` on Supabase through `@supabase/supabase-js` (PostgREST): upserts on
  * `item_id`. The table comes from the shipped migration, applied with the Supabase CLI or SQL
  * editor — PostgREST cannot run DDL, so `migrate()` only checks that the table is reachable.
  */
 export function createSupabaseStore(opts: SupabaseStoreOptions): AudioAnalysisStore {
   const timeoutMs = opts.timeoutMs ?? 10_000;
+  // Requests below use .retry(false): postgrest-js would otherwise retry timed-out GETs with 1-4 s
+  // back-off, multiplying the timeout; a failed item is recorded and retried by the next backfill.
   const client = createClient(opts.url, opts.key, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     db: { schema: opts.schema ?? 'public' },
+    realtime: { transport: NoRealtimeTransport as never },
     global: {
       fetch: (input, init) => {
         const t = AbortSignal.timeout(timeoutMs);
@@ -41,7 +54,7 @@ export function createSupabaseStore(opts: SupabaseStoreOptions): AudioAnalysisSt
   };
   return {
     async migrate() {
-      const { error } = await client.from(TABLE).select('item_id').limit(1);
+      const { error } = await client.from(TABLE).select('item_id').limit(1).retry(false);
       if (error) {
         fail(
           'table check',
@@ -53,7 +66,7 @@ export function createSupabaseStore(opts: SupabaseStoreOptions): AudioAnalysisSt
       }
     },
     async get(itemId) {
-      const { data, error } = await client.from(TABLE).select('*').eq('item_id', itemId).maybeSingle();
+      const { data, error } = await client.from(TABLE).select('*').eq('item_id', itemId).maybeSingle().retry(false);
       if (error) fail('read', error);
       if (!data) return null;
       const row = data as Record<string, unknown>;
@@ -114,7 +127,7 @@ export function createSupabaseStore(opts: SupabaseStoreOptions): AudioAnalysisSt
           updated_at: new Date().toISOString(),
         },
         { onConflict: 'item_id' },
-      );
+      ).retry(false);
       if (error) fail('upsert', error);
     },
     async recordFailure(f) {
@@ -132,7 +145,7 @@ export function createSupabaseStore(opts: SupabaseStoreOptions): AudioAnalysisSt
           updated_at: new Date().toISOString(),
         },
         { onConflict: 'item_id' },
-      );
+      ).retry(false);
       if (error) fail('failure record', error);
     },
     async close() {
