@@ -9,4 +9,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // import.meta.url in the CJS build (the inference worker resolves onnxruntime-node from it).
+  shims: true,
 });
