@@ -195,15 +195,19 @@ export function decodeError(label: string, err: unknown): ClipError {
 
 /**
  * Decode to 8-bit pixels as Pillow's `load_image` sees them: EXIF orientation applied, embedded ICC
- * profile ignored, grey kept as one channel (convert('RGB') replicates it later), alpha kept so that it
- * can be dropped without compositing.
+ * profile ignored, grey kept as one channel (convert('RGB') replicates it later), alpha dropped without
+ * compositing.
  */
 export async function decodePixels(checked: CheckedInput, limits: InputLimits): Promise<Pixels> {
   if (checked.kind === 'raw') return checked.pixels;
   try {
     let pipeline = sharp(checked.bytes, sharpOptions(limits));
     if (checked.channels <= 2) pipeline = pipeline.toColourspace('b-w');
-    const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    // No resize in this pipeline, so removeAlpha simply drops the channel (no premultiplication).
+    const { data, info } = await pipeline
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
     const channels = info.channels;
     if (channels < 1 || channels > 4) {
       throw new ClipError('unsupported', `${checked.label} decodes to ${channels} channels`);

@@ -2,8 +2,9 @@
 // few output rows and columns next to the image border, where Pillow shortens and renormalises its
 // filter while libvips extends the edge (up to 14 levels apart on a flat-coloured palette image), are
 // recomputed with the exact resampler. Upscales (images smaller than the target: cheap) and filters
-// libvips does not have go through the exact resampler entirely. Large JPEGs use libjpeg's
-// shrink-on-load, which leaves at least a factor of two to the resize kernel, and no border fix.
+// libvips does not have go through the exact resampler entirely. Very large JPEGs (shrink >= 8, e.g. a
+// 12 MP photo) use libjpeg's shrink-on-load instead of a full decode (5x cheaper there), with at least
+// a factor of two left to the resize kernel and no border fix: the border rows are then libvips's.
 import sharp from 'sharp';
 import type { KernelEnum } from 'sharp';
 import type { CheckedInput, InputLimits } from './decode';
@@ -19,8 +20,12 @@ const KERNELS: Record<number, keyof KernelEnum | undefined> = {
   3: 'cubic',
 };
 
-/** Shrink factor from which sharp's JPEG shrink-on-load kicks in with `fastShrinkOnLoad: false`. */
-const SHRINK_ON_LOAD_FROM = 4;
+/**
+ * Shrink factor from which the fast mode lets libjpeg shrink on load (sharp then picks 4 or 8 and leaves
+ * at least 2 to the kernel). Below it, e.g. HD video frames (shrink 4.8), the full decode keeps the
+ * exact border fix: letterbox bars near the edge were measured up to 12 levels off without it.
+ */
+const SHRINK_ON_LOAD_FROM = 8;
 
 /** Keep only the colour channels: Pillow's convert('RGB') drops alpha without compositing. */
 function withoutAlpha(src: Pixels): Pixels {
