@@ -48,6 +48,15 @@ export type ClipProviderOptions = z.input<typeof ClipProviderOptionsSchema> & {
 export interface ClipRerankProvider extends RerankProvider {
   /** Cache statistics: hits and misses since creation, entries held. */
   cacheStats(): { hits: number; misses: number; size: number };
+  /** Close the image fetcher and dispose the embedder this provider created (an injected one is left alone). */
+  dispose(): Promise<void>;
+}
+
+/** An image reference resolved to its cache key: a cached vector, or the input still to embed. */
+interface Resolved {
+  key: string;
+  vector?: Vector;
+  input?: ImageInput;
 }
 
 interface UrlState {
@@ -145,86 +154,130 @@ export function createClipProvider(options: ClipProviderOptions = {}): ClipReran
     return v;
   };
 
-  async function textVectors(texts: string[], signal: AbortSignal): Promise<Vector[]> {
-    const out: (Vector | undefined)[] = texts.map((t) => cached(`text:${t}`));
-    const missing = [...new Set(texts.filter((_, i) => !out[i]))];
-    if (missing.length) {
-      const vecs = await (await embedder()).embedTexts(missing, { signal });
-      missing.forEach((t, i) => cache.set(`text:${t}`, vecs[i]!));
-      texts.forEach((t, i) => (out[i] ??= cache.get(`text:${t}`)));
+  // In-flight work shared by concurrent windows, so a query or an image is fetched and embedded once.
+  const textInflight = new Map<string, Promise<Vector>>();
+  const urlInflight = new Map<string, Promise<Resolved>>();
+  const embedInflight = new Map<string, Promise<Vector | Error>>();
+
+  function share<K, V>(map: Map<K, Promise<V>>, key: K, make: () => Promise<V>): Promise<V> {
+    let p = map.get(key);
+    if (!p) {
+      p = make();
+      map.set(key, p);
+      const drop = () => map.delete(key);
+      p.then(drop, drop);
     }
-    return out as Vector[];
+    return p;
   }
 
-  /** Resolve image references to cache keys and inputs still to embed (fetching URLs). */
+  async function textVectors(texts: string[], signal: AbortSignal): Promise<Vector[]> {
+    const need = [...new Set(texts)].filter((t) => !cache.has(`text:${t}`) && !textInflight.has(t));
+    if (need.length) {
+      const batch = embedder().then((e) => e.embedTexts(need, { signal }));
+      need.forEach((t, i) =>
+        share(textInflight, t, () =>
+          batch.then((vecs) => {
+            cache.set(`text:${t}`, vecs[i]!);
+            return vecs[i]!;
+          }),
+        ),
+      );
+    }
+    return Promise.all(texts.map((t) => cached(`text:${t}`) ?? textInflight.get(t)!));
+  }
+
+  /** Fetch a URL (conditionally when validators are known) and derive its cache key. */
+  async function fetchUrl(ref: string, known: UrlState | undefined, signal: AbortSignal): Promise<Resolved> {
+    const f = await fetcher();
+    const got = await fetchLimit.execute(() =>
+      f.fetch(ref, {
+        signal,
+        ...(known?.etag ? { ifNoneMatch: known.etag } : {}),
+        ...(known?.lastModified ? { ifModifiedSince: known.lastModified } : {}),
+      }),
+    );
+    if (got.notModified && known) {
+      const vector = cache.get(known.key);
+      if (vector) {
+        urls.set(ref, { ...known, checkedAt: Date.now() });
+        return { key: known.key, vector };
+      }
+      // Evicted meanwhile: fetch unconditionally.
+      return fetchUrl(ref, undefined, signal);
+    }
+    // Key by URL + validator when the server sends one, else by content hash.
+    const validator = got.etag ?? got.lastModified;
+    const key = validator ? `url:${ref}#${validator}` : `sha256:${sha256(got.bytes)}`;
+    urls.set(ref, {
+      key,
+      checkedAt: Date.now(),
+      ...(got.etag ? { etag: got.etag } : {}),
+      ...(got.lastModified ? { lastModified: got.lastModified } : {}),
+    });
+    return { key, input: got.bytes };
+  }
+
+  /** Turn an image reference into a cache key and either its cached vector or the input to embed. */
+  async function resolveRef(ref: string | Uint8Array, signal: AbortSignal): Promise<Resolved> {
+    if (typeof ref !== 'string') return { key: `sha256:${sha256(ref)}`, input: ref };
+    if (!isUrl(ref)) {
+      const st = await stat(ref);
+      return { key: `file:${ref}:${st.mtimeMs}:${st.size}`, input: ref };
+    }
+    const known = urls.get(ref);
+    if (known && Date.now() - known.checkedAt < o.revalidateAfterMs) {
+      const vector = cache.get(known.key);
+      if (vector) return { key: known.key, vector };
+    }
+    return share(urlInflight, ref, () => fetchUrl(ref, known, signal));
+  }
+
   async function imageVectors(
     refs: (string | Uint8Array)[],
     signal: AbortSignal,
   ): Promise<(Vector | Error)[]> {
-    const result: (Vector | Error | undefined)[] = new Array(refs.length);
-    const pending = new Map<string, { input: ImageInput; slots: number[] }>();
-    const want = (key: string, input: ImageInput, slot: number) => {
-      const hit = cached(key);
-      if (hit) return void (result[slot] = hit);
-      const p = pending.get(key);
-      if (p) p.slots.push(slot);
-      else pending.set(key, { input, slots: [slot] });
-    };
-    await Promise.all(
-      refs.map(async (ref, slot) => {
-        try {
-          if (typeof ref !== 'string') return want(`sha256:${sha256(ref)}`, ref, slot);
-          if (!isUrl(ref)) {
-            const st = await stat(ref);
-            return want(`file:${ref}:${st.mtimeMs}:${st.size}`, ref, slot);
-          }
-          const known = urls.get(ref);
-          if (known && Date.now() - known.checkedAt < o.revalidateAfterMs && cache.has(known.key)) {
-            return want(known.key, ref, slot);
-          }
-          const f = await fetcher();
-          const got = await fetchLimit.execute(() =>
-            f.fetch(ref, {
-              signal,
-              ...(known?.etag ? { ifNoneMatch: known.etag } : {}),
-              ...(known?.lastModified ? { ifModifiedSince: known.lastModified } : {}),
-            }),
-          );
-          if (got.notModified && known && cache.has(known.key)) {
-            urls.set(ref, { ...known, checkedAt: Date.now() });
-            return want(known.key, ref, slot);
-          }
-          // Key by URL + validator when the server sends one, else by content hash.
-          const validator = got.etag ?? got.lastModified;
-          const key = validator ? `url:${ref}#${validator}` : `sha256:${sha256(got.bytes)}`;
-          urls.set(ref, {
-            key,
-            checkedAt: Date.now(),
-            ...(got.etag ? { etag: got.etag } : {}),
-            ...(got.lastModified ? { lastModified: got.lastModified } : {}),
-          });
-          want(key, got.bytes, slot);
-        } catch (err) {
-          result[slot] = err instanceof Error ? err : new Error(String(err));
+    const resolved = await Promise.all(
+      refs.map((ref) =>
+        resolveRef(ref, signal).catch((err: unknown) =>
+          err instanceof Error ? err : new Error(String(err)),
+        ),
+      ),
+    );
+    const batch = new Map<string, ImageInput>();
+    for (const r of resolved) {
+      if (r instanceof Error || r.vector || !r.input) continue;
+      if (!cache.has(r.key) && !embedInflight.has(r.key)) batch.set(r.key, r.input);
+    }
+    if (batch.size) {
+      const keys = [...batch.keys()];
+      const run = embedder().then((e) => e.embedImages([...batch.values()], { signal }));
+      keys.forEach((key, i) =>
+        share(embedInflight, key, () =>
+          run.then(
+            (out) => {
+              const r = out[i];
+              const value: Vector | Error =
+                r?.embedding ?? r?.error ?? new Error('embedder returned no result');
+              if (value instanceof Float32Array) cache.set(key, value);
+              return value;
+            },
+            (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+          ),
+        ),
+      );
+    }
+    return Promise.all(
+      resolved.map(async (r) => {
+        if (r instanceof Error) return r;
+        if (r.vector) {
+          hits++;
+          return r.vector;
         }
+        return (
+          cached(r.key) ?? embedInflight.get(r.key) ?? new Error('image embedding was evicted before use')
+        );
       }),
     );
-    if (pending.size) {
-      const items = [...pending.entries()];
-      const embedded = await (
-        await embedder()
-      ).embedImages(
-        items.map(([, p]) => p.input),
-        { signal },
-      );
-      items.forEach(([key, p], i) => {
-        const r = embedded[i];
-        const value: Vector | Error = r?.embedding ?? r?.error ?? new Error('embedder returned no result');
-        if (value instanceof Float32Array) cache.set(key, value);
-        for (const slot of p.slots) result[slot] = value;
-      });
-    }
-    return result as (Vector | Error)[];
   }
 
   async function rerank({
