@@ -18,7 +18,13 @@ export type {
 export { createClipEmbedder, type LocalClipEmbedder } from './embedder/embedder';
 export { clipEmbedderOptionsSchema, DEFAULT_MODEL, type ClipEmbedderOptions } from './embedder/options';
 export { ClipTokenizer, type TokenBatch } from './tokenizer';
-export { cosineSimilarity, similarities, topK, type SimilarityMatch } from './similarity';
+export {
+  cosineSimilarity,
+  similarities,
+  topK,
+  type EmbeddingVector,
+  type SimilarityMatch,
+} from './similarity';
 export {
   createPreprocessor,
   DEFAULT_MAX_BYTES,
@@ -33,3 +39,39 @@ export {
   type PreprocessorOptions,
   type RgbImage,
 } from './preprocess';
+export {
+  createRemoteClipEmbedder,
+  remoteClipOptionsFromEnv,
+  RemoteClipOptionsSchema,
+  type RemoteClipEmbedder,
+  type RemoteClipOptions,
+} from './remote';
+export {
+  ClipServerOptionsSchema,
+  createClipServer,
+  decodeEmbedding,
+  EmbeddingEncodingSchema,
+  encodeEmbedding,
+  startClipServer,
+  type ClipServer,
+  type ClipServerOptions,
+  type EmbeddingEncoding,
+  type RunningClipServer,
+  type StartClipServerOptions,
+} from './server';
+export {
+  classifyAddress,
+  createImageFetcher,
+  fetchImage,
+  imageFetchOptionsFromEnv,
+  ImageFetchOptionsSchema,
+  type AddressVerdict,
+  type ConnectGuard,
+  type ConnectTarget,
+  type FetchCallOptions,
+  type FetchedImage,
+  type HostLookup,
+  type ImageFetcher,
+  type ImageFetchOptions,
+  type ResolvedAddress,
+} from './fetch';

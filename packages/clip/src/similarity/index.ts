@@ -2,16 +2,17 @@
 // dot product; the helpers still divide by the norms so they are right for any vectors.
 import { ClipError } from '../errors';
 
-type Vector = ArrayLike<number>;
+/** Any numeric vector: a `Float32Array` embedding or a plain array. */
+export type EmbeddingVector = ArrayLike<number>;
 
-function check(a: Vector, b: Vector): void {
+function check(a: EmbeddingVector, b: EmbeddingVector): void {
   if (a.length !== b.length) {
     throw new ClipError('invalid-input', `vectors have different lengths (${a.length} and ${b.length})`);
   }
 }
 
 /** Cosine similarity of two vectors, in [-1, 1] (0 when either is all zeros). */
-export function cosineSimilarity(a: Vector, b: Vector): number {
+export function cosineSimilarity(a: EmbeddingVector, b: EmbeddingVector): number {
   check(a, b);
   let dot = 0;
   let na = 0;
@@ -27,7 +28,7 @@ export function cosineSimilarity(a: Vector, b: Vector): number {
 }
 
 /** Cosine similarity of one query against many candidates, in the candidates' order. */
-export function similarities(query: Vector, candidates: readonly Vector[]): Float32Array {
+export function similarities(query: EmbeddingVector, candidates: readonly EmbeddingVector[]): Float32Array {
   const out = new Float32Array(candidates.length);
   candidates.forEach((c, i) => {
     out[i] = cosineSimilarity(query, c);
@@ -44,7 +45,11 @@ export interface SimilarityMatch {
 }
 
 /** The `k` candidates most similar to the query, best first (ties keep the candidates' order). */
-export function topK(query: Vector, candidates: readonly Vector[], k: number): SimilarityMatch[] {
+export function topK(
+  query: EmbeddingVector,
+  candidates: readonly EmbeddingVector[],
+  k: number,
+): SimilarityMatch[] {
   if (!Number.isInteger(k) || k < 0)
     throw new ClipError('invalid-input', `k must be a non-negative integer, got ${k}`);
   const scores = similarities(query, candidates);
