@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
@@ -9,20 +8,4 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
-  esbuildPlugins: [
-    {
-      // `import sql from './x.sql?raw'` (what vitest understands natively) inlines the file as text.
-      name: 'raw-text',
-      setup(build) {
-        build.onResolve({ filter: /\?raw$/ }, (args) => ({
-          path: new URL(args.path.replace(/\?raw$/, ''), `file://${args.resolveDir}/`).pathname,
-          namespace: 'raw-text',
-        }));
-        build.onLoad({ filter: /.*/, namespace: 'raw-text' }, async (args) => ({
-          contents: await readFile(args.path, 'utf8'),
-          loader: 'text',
-        }));
-      },
-    },
-  ],
 });

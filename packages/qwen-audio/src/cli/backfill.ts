@@ -30,6 +30,8 @@ export interface BackfillIo {
   stop?: AbortSignal;
   /** Fires to abort in-flight items too (second Ctrl-C). */
   abort?: AbortSignal;
+  /** A store to use instead of the one `--store` would open (embedding the CLI in a service); not closed by the CLI. */
+  store?: AudioAnalysisStore;
 }
 
 /** Counts printed in the final summary. */
@@ -170,6 +172,7 @@ async function run(files: string[], flags: BackfillFlags, io: BackfillIo): Promi
     io.out(`dry run: ${items.length} item(s) would be analysed; nothing was decoded, called or written`);
     return summary;
   }
+  if (items.length === 0) return summary; // nothing to do: no model check, no store
   const enabled = flags.enable || env.enabled;
   if (!enabled) {
     throw new QwenAudioError('config', 'JELLYFIN_AUDIO_QWEN_ENABLE is off; set it to true or pass --enable');
@@ -185,7 +188,7 @@ async function run(files: string[], flags: BackfillFlags, io: BackfillIo): Promi
   });
   // Refuse early, once, rather than fail every item the same way.
   await adapter.checkCapability(io.abort);
-  const store = openStore(flags, io.env);
+  const store = io.store ?? openStore(flags, io.env);
   const tmp = await mkdtemp(join(tmpdir(), 'pmoves-qwen-backfill-'));
   const bar =
     io.isTTY && flags.progress
@@ -251,7 +254,7 @@ async function run(files: string[], flags: BackfillFlags, io: BackfillIo): Promi
           } finally {
             if (cleanup) await rm(cleanup, { force: true });
           }
-          finished++;
+          const n = ++finished;
           const secs = ((Date.now() - t0) / 1000).toFixed(1);
           if (outcome.outcome === 'processed') {
             summary.processed++;
@@ -266,7 +269,7 @@ async function run(files: string[], flags: BackfillFlags, io: BackfillIo): Promi
             failed.add(item.id);
           }
           await persist();
-          if (bar) bar.update(finished, { ok: summary.processed, skip: summary.skipped, fail: summary.failed });
+          if (bar) bar.update(n, { ok: summary.processed, skip: summary.skipped, fail: summary.failed });
           else {
             const detail =
               outcome.outcome === 'processed'
@@ -275,8 +278,8 @@ async function run(files: string[], flags: BackfillFlags, io: BackfillIo): Promi
                   ? outcome.reason
                   : outcome.error;
             const elapsed = (Date.now() - started) / 1000;
-            const eta = Math.round((elapsed / finished) * (items.length - finished));
-            io.err(`[${finished}/${items.length}] ${outcome.outcome} ${item.id} in ${secs} s: ${detail} (ETA ${eta} s)`);
+            const eta = Math.round((elapsed / n) * (items.length - n));
+            io.err(`[${n}/${items.length}] ${outcome.outcome} ${item.id} in ${secs} s: ${detail} (ETA ${eta} s)`);
           }
           if (flags.sleep > 0 && !io.stop?.aborted) await new Promise((r) => setTimeout(r, flags.sleep * 1000));
         }),
@@ -285,7 +288,7 @@ async function run(files: string[], flags: BackfillFlags, io: BackfillIo): Promi
     await persist();
   } finally {
     bar?.stop();
-    await store.close().catch(() => undefined);
+    if (!io.store) await store.close().catch(() => undefined);
     await rm(tmp, { recursive: true, force: true });
   }
   return summary;

@@ -36,6 +36,26 @@ const pageSchema = z.object({
   TotalRecordCount: z.number().int().nonnegative(),
 });
 
+/**
+ * GET with one retry on a connection-level failure (e.g. a kept-alive socket the server closed while
+ * we were busy decoding); HTTP error statuses are returned, not retried.
+ */
+async function getWithRetry(url: URL, apiKey: string, timeoutMs: number, signal?: AbortSignal): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    const t = AbortSignal.timeout(timeoutMs);
+    try {
+      return await fetch(url, { headers: jellyfinHeaders(apiKey), signal: signal ? AbortSignal.any([signal, t]) : t });
+    } catch (err) {
+      if (attempt >= 2 || t.aborted || signal?.aborted) {
+        const cause = (err as { cause?: { message?: string } }).cause?.message;
+        throw new QwenAudioError('source', `Jellyfin ${url.pathname} failed: ${(err as Error).message}${cause ? ` (${cause})` : ''}`, {
+          cause: err,
+        });
+      }
+    }
+  }
+}
+
 /** Jellyfin's documented auth header (`Authorization: MediaBrowser …, Token="…"`) plus the legacy X-Emby-Token. */
 export function jellyfinHeaders(apiKey: string): Record<string, string> {
   return {
@@ -67,13 +87,7 @@ export async function listJellyfinAudioItems(
       StartIndex: String(start),
       Limit: String(pageSize),
     }).toString();
-    const t = AbortSignal.timeout(opts.timeoutMs ?? 15_000);
-    let res: Response;
-    try {
-      res = await fetch(url, { headers: jellyfinHeaders(opts.apiKey), signal: signal ? AbortSignal.any([signal, t]) : t });
-    } catch (cause) {
-      throw new QwenAudioError('source', `Jellyfin /Items request failed: ${(cause as Error).message}`, { cause });
-    }
+    const res = await getWithRetry(url, opts.apiKey, opts.timeoutMs ?? 15_000, signal);
     if (!res.ok) throw new QwenAudioError('source', `Jellyfin /Items answered HTTP ${res.status}`);
     const page = pageSchema.safeParse(await res.json().catch(() => null));
     if (!page.success) {
@@ -90,10 +104,9 @@ export async function listJellyfinAudioItems(
 
 /** Downloads an item's original file (`/Items/{id}/Download`) to `dest`. */
 export async function downloadJellyfinItem(opts: JellyfinOptions, itemId: string, dest: string, signal?: AbortSignal): Promise<void> {
-  const t = AbortSignal.timeout(opts.downloadTimeoutMs ?? 600_000);
   const url = new URL(`/Items/${encodeURIComponent(itemId)}/Download`, opts.url);
   try {
-    const res = await fetch(url, { headers: jellyfinHeaders(opts.apiKey), signal: signal ? AbortSignal.any([signal, t]) : t });
+    const res = await getWithRetry(url, opts.apiKey, opts.downloadTimeoutMs ?? 600_000, signal);
     if (!res.ok || !res.body) throw new QwenAudioError('source', `Jellyfin download of ${itemId} answered HTTP ${res.status}`);
     await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), createWriteStream(dest));
   } catch (cause) {

@@ -1,5 +1,0 @@
-// Text imports: vite (vitest) understands `?raw` natively; tsup gets an esbuild plugin for it.
-declare module '*?raw' {
-  const text: string;
-  export default text;
-}
