@@ -267,9 +267,7 @@ function textTower(
 ): { embeds?: string; hidden: string; pooled: string } {
   const tw = d.textWidth;
   const ids64 = g.op1('Cast', [ids], { to: DT.INT64 });
-  const emb = g.op1('Gather', [g.weight('text.token_embedding', [d.vocab, tw], w.tokenEmb), ids64], {
-    axis: 0,
-  });
+  const emb = g.gather('text.token_embedding', [d.vocab, tw], w.tokenEmb, ids64);
   const seq = g.op1('Shape', [ids], { start: 1, end: 2 });
   const pos = g.op1('Slice', [
     g.weight('text.position_embedding', [d.context, tw], w.textPos),
@@ -510,7 +508,7 @@ export function generateModels(opts: GenerateOptions): Record<Layout, string> {
 
 /** Generate once into `outDir` (kept across runs, keyed by a stamp); safe when several processes race. */
 export function ensureModels(opts: GenerateOptions): string {
-  const stamp = JSON.stringify({ v: 1, ...opts, outDir: undefined });
+  const stamp = JSON.stringify({ v: 2, ...opts, outDir: undefined });
   const stampFile = join(opts.outDir, 'stamp.json');
   if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return opts.outDir;
   const tmp = `${opts.outDir}.${process.pid}.${Date.now()}`;

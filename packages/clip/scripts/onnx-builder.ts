@@ -185,6 +185,24 @@ export class GraphBuilder {
     return y;
   }
 
+  /**
+   * Embedding lookup. In q8 mode laid out as quantize_dynamic's GatherQuant writes it: the table
+   * as an 8-bit initializer with scale/zero point, Gather on it, then DequantizeLinear.
+   */
+  gather(name: string, dims: [number, number], table: Float32Array, ids: string): string {
+    if (this.mode !== 'q8') return this.op1('Gather', [this.weight(name, dims, table), ids], { axis: 0 });
+    let absMax = 0;
+    for (const v of table) absMax = Math.max(absMax, Math.abs(v));
+    const scale = absMax / 127 || 1;
+    const q = new Int8Array(table.length);
+    for (let i = 0; i < table.length; i++)
+      q[i] = Math.max(-127, Math.min(127, Math.round(table[i]! / scale)));
+    const tq = this.init(`${name}_quantized`, DT.INT8, dims, q);
+    const ts = this.init(`${name}_scale`, DT.FLOAT, [], Float32Array.of(scale));
+    const tz = this.init(`${name}_zero_point`, DT.INT8, [], Int8Array.of(0));
+    return this.op1('DequantizeLinear', [this.op1('Gather', [tq, ids], { axis: 0 }), ts, tz]);
+  }
+
   /** Serialise to ONNX bytes (opset 17, IR 8). */
   encode(graphName: string): Uint8Array {
     const model = onnx.ModelProto.create({
