@@ -54,5 +54,6 @@ export function describeZodIssues(issues: ReadonlyArray<{ path: PropertyKey[]; m
 
 /** Throws `aborted` when the signal has fired, keeping the caller's reason as cause. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new QwenAudioError('aborted', 'analysis aborted by the caller', { cause: signal.reason });
+  if (signal?.aborted)
+    throw new QwenAudioError('aborted', 'analysis aborted by the caller', { cause: signal.reason });
 }

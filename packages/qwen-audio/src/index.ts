@@ -6,7 +6,12 @@
  */
 
 export { createQwenAudioAdapter, qwenAudioAdapterOptionsSchema, sha256File } from './adapter/create.js';
-export type { AnalyzeOptions, AudioInput, QwenAudioAdapter, QwenAudioAdapterOptions } from './adapter/create.js';
+export type {
+  AnalyzeOptions,
+  AudioInput,
+  QwenAudioAdapter,
+  QwenAudioAdapterOptions,
+} from './adapter/create.js';
 export { PROMPT_VERSION } from './adapter/prompt.js';
 export { parseModelJson } from './adapter/parse.js';
 export type { ParseOutcome } from './adapter/parse.js';

@@ -9,7 +9,7 @@ import { analysisResultSchema } from '../src/schema.js';
 import type { AnalysisResult } from '../src/schema.js';
 import { makeTmpDir, synth, tone } from './helpers/fixtures.js';
 import { fakeOllama, replyJson } from './helpers/http.js';
-import type { CannedReply, TestServer } from './helpers/http.js';
+import type { CannedReply, OllamaChatBody, TestServer } from './helpers/http.js';
 
 const MODEL = DEFAULT_QWEN_MODEL;
 let dir: string;
@@ -29,30 +29,55 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function setup(chat: (n: number, body: Record<string, unknown>) => CannedReply, caps = ['completion', 'audio'], extra: QwenAudioAdapterOptions = {}) {
+async function setup(
+  chat: (n: number, body: Record<string, unknown>) => CannedReply,
+  caps = ['completion', 'audio'],
+  extra: QwenAudioAdapterOptions = {},
+) {
   server = await fakeOllama({ models: { [MODEL]: caps }, chat });
-  const adapter = createQwenAudioAdapter({ backend: 'ollama', url: server.url, model: MODEL, enabled: true, env: {}, ...extra });
+  const adapter = createQwenAudioAdapter({
+    backend: 'ollama',
+    url: server.url,
+    model: MODEL,
+    enabled: true,
+    env: {},
+    ...extra,
+  });
   return { adapter, server };
 }
 const chats = (s: TestServer) => s.requests.filter((r) => r.path === '/api/chat');
 
 describe('Ollama backend through the real ollama client', () => {
   it('checks capabilities, sends the WAV in images with format/think/temperature/keep_alive, and uses logprobs for confidence', async () => {
-    const { adapter, server: s } = await setup(() => ({ content: replyJson(), logprobs: [Math.log(0.9), Math.log(0.9)] }), ['completion', 'audio'], { keepAlive: '10m' });
+    const { adapter, server: s } = await setup(
+      () => ({ content: replyJson(), logprobs: [Math.log(0.9), Math.log(0.9)] }),
+      ['completion', 'audio'],
+      { keepAlive: '10m' },
+    );
     const result = (await adapter.analyze(short)) as AnalysisResult;
     expect(analysisResultSchema.parse(result)).toEqual(result);
     expect(s.requests.map((r) => r.path)).toEqual(['/api/show', '/api/chat']);
     expect(s.requests[0]!.json).toMatchObject({ model: MODEL });
-    const body = chats(s)[0]!.json as Record<string, any>;
-    expect(body).toMatchObject({ model: MODEL, stream: false, think: false, keep_alive: '10m', options: { temperature: 0 }, logprobs: true });
-    expect(body.format).toMatchObject({ type: 'object', required: expect.arrayContaining(['summary', 'tags', 'mood']) });
-    expect(body.messages[0].role).toBe('system');
-    const user = body.messages[1];
+    const body = chats(s)[0]!.json as OllamaChatBody;
+    expect(body).toMatchObject({
+      model: MODEL,
+      stream: false,
+      think: false,
+      keep_alive: '10m',
+      options: { temperature: 0 },
+      logprobs: true,
+    });
+    expect(body.format).toMatchObject({
+      type: 'object',
+      required: expect.arrayContaining(['summary', 'tags', 'mood']),
+    });
+    expect(body.messages[0]!.role).toBe('system');
+    const user = body.messages[1]!;
     expect(user.role).toBe('user');
     expect(user.content).toMatch(/3-second recording/);
     expect(user.content).toMatch(/spectral centroid 4\d\d Hz/);
     expect(user.images).toHaveLength(1);
-    const wav = Buffer.from(user.images[0], 'base64');
+    const wav = Buffer.from(user.images![0]!, 'base64');
     expect(parseWavHeader(wav)).toMatchObject({ channels: 1, sampleRate: 16000, bitsPerSample: 16 });
     expect(Math.abs(parseWavHeader(wav).dataBytes / 32000 - 3)).toBeLessThan(0.1);
     expect(result).toMatchObject({
@@ -92,19 +117,34 @@ describe('Ollama backend through the real ollama client', () => {
 
   it('turns /api/show 404 into model-not-found naming the pull command', async () => {
     server = await fakeOllama({ models: {}, chat: () => ({ content: replyJson() }) });
-    const adapter = createQwenAudioAdapter({ backend: 'ollama', url: server.url, model: 'qwen2-audio:7b', enabled: true, env: {} });
+    const adapter = createQwenAudioAdapter({
+      backend: 'ollama',
+      url: server.url,
+      model: 'qwen2-audio:7b',
+      enabled: true,
+      env: {},
+    });
     const err = await adapter.analyze(short).catch((e) => e);
     expect(err).toMatchObject({ code: 'model-not-found' });
     expect(err.message).toContain('`ollama pull qwen2-audio:7b`');
   });
 
   it('turns a /api/chat 404 (model removed after the check) into model-not-found', async () => {
-    const { adapter } = await setup(() => ({ status: 404, error: `model "${MODEL}" not found, try pulling it first` }));
-    await expect(adapter.analyze(short)).rejects.toMatchObject({ code: 'model-not-found', message: expect.stringContaining(`ollama pull ${MODEL}`) });
+    const { adapter } = await setup(() => ({
+      status: 404,
+      error: `model "${MODEL}" not found, try pulling it first`,
+    }));
+    await expect(adapter.analyze(short)).rejects.toMatchObject({
+      code: 'model-not-found',
+      message: expect.stringContaining(`ollama pull ${MODEL}`),
+    });
   });
 
   it('reports a 500 as a backend error with the status, without retrying', async () => {
-    const { adapter, server: s } = await setup(() => ({ status: 500, error: 'llama runner process has terminated' }));
+    const { adapter, server: s } = await setup(() => ({
+      status: 500,
+      error: 'llama runner process has terminated',
+    }));
     const err = await adapter.analyze(short).catch((e) => e);
     expect(err).toMatchObject({ code: 'backend' });
     expect(err.message).toMatch(/HTTP 500.*llama runner/);
@@ -112,17 +152,21 @@ describe('Ollama backend through the real ollama client', () => {
   });
 
   it('times out a reply slower than timeoutMs', async () => {
-    const { adapter } = await setup(() => ({ content: replyJson(), delayMs: 3000 }), undefined, { timeoutMs: 200 });
+    const { adapter } = await setup(() => ({ content: replyJson(), delayMs: 3000 }), undefined, {
+      timeoutMs: 200,
+    });
     const t0 = Date.now();
     await expect(adapter.analyze(short)).rejects.toMatchObject({ code: 'timeout' });
     expect(Date.now() - t0).toBeLessThan(2500);
   });
 
   it('retries once with a stricter prompt after a non-JSON reply', async () => {
-    const { adapter, server: s } = await setup((n) => ({ content: n === 0 ? 'This audio sounds like a pleasant tone.' : '```json\n' + replyJson() + '\n```' }));
+    const { adapter, server: s } = await setup((n) => ({
+      content: n === 0 ? 'This audio sounds like a pleasant tone.' : '```json\n' + replyJson() + '\n```',
+    }));
     const result = (await adapter.analyze(short)) as AnalysisResult;
     expect(result.chunks[0]!.attempts).toBe(2);
-    const second = (chats(s)[1]!.json as any).messages[1].content as string;
+    const second = (chats(s)[1]!.json as OllamaChatBody).messages[1]!.content as string;
     expect(second).toMatch(/previous reply was rejected: the reply contained no JSON object/);
     expect(second).toMatch(/ONLY the JSON object/);
     expect(result.summary).toBe('A steady electronic tone with no vocals.');
@@ -134,7 +178,7 @@ describe('Ollama backend through the real ollama client', () => {
     expect(err).toMatchObject({ code: 'bad-output' });
     expect(err.message).toMatch(/after a stricter retry.*tags/);
     expect(chats(s)).toHaveLength(2);
-    expect((chats(s)[1]!.json as any).messages[1].content).toMatch(/the reply was empty/);
+    expect((chats(s)[1]!.json as OllamaChatBody).messages[1]!.content).toMatch(/the reply was empty/);
   });
 
   it('uses the model-reported confidence clamped to [0,1] when no logprobs come back', async () => {
@@ -149,7 +193,10 @@ describe('Ollama backend through the real ollama client', () => {
       { summary: 'Tone B.', tags: ['tone', 'beep'], mood: 'calm' },
       { summary: 'Tone C.', tags: ['tone'], mood: 'tense' },
     ];
-    const { adapter, server: s } = await setup((n) => ({ content: JSON.stringify(replies[n]) }), undefined, { windowSeconds: 2, maxWindows: 3 });
+    const { adapter, server: s } = await setup((n) => ({ content: JSON.stringify(replies[n]) }), undefined, {
+      windowSeconds: 2,
+      maxWindows: 3,
+    });
     const r = (await adapter.analyze(long)) as AnalysisResult;
     expect(chats(s)).toHaveLength(3);
     expect(r.chunks.map((c) => c.startSeconds)).toEqual([0.667, 4, 7.333]);
@@ -162,21 +209,24 @@ describe('Ollama backend through the real ollama client', () => {
     expect(r.features!.scope).toBe('windows');
     expect(r.features!.analysed_seconds).toBeCloseTo(6, 1);
     expect(r.features!.duration).toBeCloseTo(10, 1);
-    const prompts = chats(s).map((c) => (c.json as any).messages[1].content as string);
+    const prompts = chats(s).map((c) => (c.json as OllamaChatBody).messages[1]!.content as string);
     expect(prompts[1]).toMatch(/section 2 of 3/);
   });
 
   it('merges summaries with one text-only model call when summaryMerge is model', async () => {
     const { adapter, server: s } = await setup(
-      (n) => ({ content: n < 2 ? replyJson({ summary: `part ${n}` }) : JSON.stringify({ summary: 'One merged summary.' }) }),
+      (n) => ({
+        content:
+          n < 2 ? replyJson({ summary: `part ${n}` }) : JSON.stringify({ summary: 'One merged summary.' }),
+      }),
       undefined,
       { windowSeconds: 5, maxWindows: 2, summaryMerge: 'model' },
     );
     const r = (await adapter.analyze(long)) as AnalysisResult;
     expect(r.summary).toBe('One merged summary.');
-    const merge = chats(s)[2]!.json as any;
-    expect(merge.messages[1].images).toBeUndefined();
-    expect(merge.messages[1].content).toMatch(/1\. part 0\n2\. part 1/);
+    const merge = chats(s)[2]!.json as OllamaChatBody;
+    expect(merge.messages[1]!.images).toBeUndefined();
+    expect(merge.messages[1]!.content).toMatch(/1\. part 0\n2\. part 1/);
   });
 
   it('aborts an in-flight analysis', async () => {
@@ -189,20 +239,39 @@ describe('Ollama backend through the real ollama client', () => {
 
   it('returns skipped and calls nothing when the toggle is off', async () => {
     server = await fakeOllama({ models: { [MODEL]: ['audio'] }, chat: () => ({ content: replyJson() }) });
-    const adapter = createQwenAudioAdapter({ backend: 'ollama', url: server.url, model: MODEL, env: { JELLYFIN_AUDIO_QWEN_ENABLE: 'false' } });
+    const adapter = createQwenAudioAdapter({
+      backend: 'ollama',
+      url: server.url,
+      model: MODEL,
+      env: { JELLYFIN_AUDIO_QWEN_ENABLE: 'false' },
+    });
     expect(adapter.enabled).toBe(false);
     const r = await adapter.analyze(join(dir, 'does-not-even-exist.mp3'));
-    expect(r).toEqual({ status: 'skipped', reason: expect.stringMatching(/JELLYFIN_AUDIO_QWEN_ENABLE/), model: MODEL, backend: 'ollama' });
+    expect(r).toEqual({
+      status: 'skipped',
+      reason: expect.stringMatching(/JELLYFIN_AUDIO_QWEN_ENABLE/),
+      model: MODEL,
+      backend: 'ollama',
+    });
     expect(server.requests).toHaveLength(0);
   });
 
   it('reads backend, URL, model alias and toggle from the environment and rejects bad options naming the field', async () => {
-    server = await fakeOllama({ models: { 'qwen-alias': ['audio'] }, chat: () => ({ content: replyJson() }) });
-    const adapter = createQwenAudioAdapter({ env: { JELLYFIN_AUDIO_QWEN_ENABLE: 'yes', QWEN_AUDIO_URL: server.url, QWEN_AUDIO_MODEL: 'qwen-alias' } });
+    server = await fakeOllama({
+      models: { 'qwen-alias': ['audio'] },
+      chat: () => ({ content: replyJson() }),
+    });
+    const adapter = createQwenAudioAdapter({
+      env: { JELLYFIN_AUDIO_QWEN_ENABLE: 'yes', QWEN_AUDIO_URL: server.url, QWEN_AUDIO_MODEL: 'qwen-alias' },
+    });
     expect(adapter).toMatchObject({ enabled: true, model: 'qwen-alias', backend: 'ollama' });
     expect(((await adapter.analyze(short)) as AnalysisResult).model).toBe('qwen-alias');
     expect(() => createQwenAudioAdapter({ windowSeconds: 45 })).toThrow(/windowSeconds/);
-    expect(() => createQwenAudioAdapter({ env: { QWEN_AUDIO_TIMEOUT_MS: 'soon' } })).toThrow(/QWEN_AUDIO_TIMEOUT_MS/);
-    expect(() => createQwenAudioAdapter({ env: { JELLYFIN_AUDIO_QWEN_ENABLE: 'maybe' } })).toThrow(/JELLYFIN_AUDIO_QWEN_ENABLE/);
+    expect(() => createQwenAudioAdapter({ env: { QWEN_AUDIO_TIMEOUT_MS: 'soon' } })).toThrow(
+      /QWEN_AUDIO_TIMEOUT_MS/,
+    );
+    expect(() => createQwenAudioAdapter({ env: { JELLYFIN_AUDIO_QWEN_ENABLE: 'maybe' } })).toThrow(
+      /JELLYFIN_AUDIO_QWEN_ENABLE/,
+    );
   });
 });

@@ -6,7 +6,7 @@ import { parseWavHeader } from '../src/audio/wav.js';
 import type { AnalysisResult } from '../src/schema.js';
 import { makeTmpDir, synth, tone } from './helpers/fixtures.js';
 import { fakeOpenAI, replyJson } from './helpers/http.js';
-import type { CannedReply, TestServer } from './helpers/http.js';
+import type { CannedReply, OpenAIChatBody, TestServer } from './helpers/http.js';
 
 const MODEL = 'Qwen/Qwen2-Audio-7B-Instruct';
 let dir: string;
@@ -24,27 +24,50 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function setup(chat: (n: number) => CannedReply, models: Array<{ id: string; capabilities?: string[] }> = [{ id: MODEL }], extra: QwenAudioAdapterOptions = {}) {
+async function setup(
+  chat: (n: number) => CannedReply,
+  models: Array<{ id: string; capabilities?: string[] }> = [{ id: MODEL }],
+  extra: QwenAudioAdapterOptions = {},
+) {
   server = await fakeOpenAI({ models, chat });
-  const adapter = createQwenAudioAdapter({ backend: 'openai', url: `${server.url}/v1`, model: MODEL, apiKey: 'sk-test', enabled: true, env: {}, ...extra });
+  const adapter = createQwenAudioAdapter({
+    backend: 'openai',
+    url: `${server.url}/v1`,
+    model: MODEL,
+    apiKey: 'sk-test',
+    enabled: true,
+    env: {},
+    ...extra,
+  });
   return { adapter, server };
 }
 const chats = (s: TestServer) => s.requests.filter((r) => r.path === '/v1/chat/completions');
 
 describe('OpenAI-compatible backend through the real openai client', () => {
   it('lists models, sends an input_audio WAV part with json_schema response_format, temperature 0 and logprobs', async () => {
-    const { adapter, server: s } = await setup(() => ({ content: replyJson({ language: 'EN' }), logprobs: [Math.log(0.8)] }));
+    const { adapter, server: s } = await setup(() => ({
+      content: replyJson({ language: 'EN' }),
+      logprobs: [Math.log(0.8)],
+    }));
     const r = (await adapter.analyze(clip)) as AnalysisResult;
-    expect(s.requests.map((q) => `${q.method} ${q.path}`)).toEqual(['GET /v1/models', 'POST /v1/chat/completions']);
+    expect(s.requests.map((q) => `${q.method} ${q.path}`)).toEqual([
+      'GET /v1/models',
+      'POST /v1/chat/completions',
+    ]);
     const req = chats(s)[0]!;
     expect(req.headers.authorization).toBe('Bearer sk-test');
-    const body = req.json as any;
-    expect(body).toMatchObject({ model: MODEL, temperature: 0, logprobs: true, response_format: { type: 'json_schema', json_schema: { name: 'qwen_audio_analysis' } } });
+    const body = req.json as OpenAIChatBody;
+    expect(body).toMatchObject({
+      model: MODEL,
+      temperature: 0,
+      logprobs: true,
+      response_format: { type: 'json_schema', json_schema: { name: 'qwen_audio_analysis' } },
+    });
     expect(body.response_format.json_schema.schema.properties).toHaveProperty('tags');
-    const parts = body.messages[1].content as any[];
+    const parts = body.messages[1]!.content as Exclude<OpenAIChatBody['messages'][number]['content'], string>;
     expect(parts[0]).toMatchObject({ type: 'text' });
     expect(parts[1]).toMatchObject({ type: 'input_audio', input_audio: { format: 'wav' } });
-    const wav = Buffer.from(parts[1].input_audio.data, 'base64');
+    const wav = Buffer.from(parts[1]!.input_audio!.data, 'base64');
     expect(parseWavHeader(wav)).toMatchObject({ channels: 1, sampleRate: 16000 });
     expect(r).toMatchObject({ backend: 'openai', confidenceSource: 'logprobs', language: 'en' });
     expect(r.confidence).toBeCloseTo(0.8, 10);
@@ -67,18 +90,28 @@ describe('OpenAI-compatible backend through the real openai client', () => {
     expect(err.message).toMatch(/vLLM.*llama-server/s);
     expect(chats(s.server)).toHaveLength(0);
     await s.server.close();
-    s = await setup(() => ({ content: replyJson() }), models, { model: 'llama-3.1-8b', assumeAudioCapable: true });
+    s = await setup(() => ({ content: replyJson() }), models, {
+      model: 'llama-3.1-8b',
+      assumeAudioCapable: true,
+    });
     expect(((await s.adapter.analyze(clip)) as AnalysisResult).model).toBe('llama-3.1-8b');
   });
 
   it('accepts a model whose /v1/models entry lists an audio capability', async () => {
-    const { adapter } = await setup(() => ({ content: replyJson() }), [{ id: 'custom-listener', capabilities: ['completion', 'audio'] }], { model: 'custom-listener' });
+    const { adapter } = await setup(
+      () => ({ content: replyJson() }),
+      [{ id: 'custom-listener', capabilities: ['completion', 'audio'] }],
+      { model: 'custom-listener' },
+    );
     expect(((await adapter.analyze(clip)) as AnalysisResult).status).toBe('ok');
   });
 
   it('maps a chat 404 to model-not-found and a 500 to a backend error', async () => {
     let s = await setup(() => ({ status: 404, error: `The model \`${MODEL}\` does not exist.` }));
-    await expect(s.adapter.analyze(clip)).rejects.toMatchObject({ code: 'model-not-found', message: expect.stringContaining(`vllm serve ${MODEL}`) });
+    await expect(s.adapter.analyze(clip)).rejects.toMatchObject({
+      code: 'model-not-found',
+      message: expect.stringContaining(`vllm serve ${MODEL}`),
+    });
     await s.server.close();
     s = await setup(() => ({ status: 500, error: 'CUDA out of memory' }));
     const err = await s.adapter.analyze(clip).catch((e) => e);
@@ -88,12 +121,16 @@ describe('OpenAI-compatible backend through the real openai client', () => {
   });
 
   it('times out a slow reply', async () => {
-    const { adapter } = await setup(() => ({ content: replyJson(), delayMs: 3000 }), undefined, { timeoutMs: 200 });
+    const { adapter } = await setup(() => ({ content: replyJson(), delayMs: 3000 }), undefined, {
+      timeoutMs: 200,
+    });
     await expect(adapter.analyze(clip)).rejects.toMatchObject({ code: 'timeout' });
   });
 
   it('retries a chatty non-JSON reply once, then fails with bad-output on a second', async () => {
-    const { adapter, server: s } = await setup(() => ({ content: 'The clip features a sustained tone. Mood: calm.' }));
+    const { adapter, server: s } = await setup(() => ({
+      content: 'The clip features a sustained tone. Mood: calm.',
+    }));
     await expect(adapter.analyze(clip)).rejects.toMatchObject({ code: 'bad-output' });
     expect(chats(s)).toHaveLength(2);
   });

@@ -48,7 +48,8 @@ const ITEMS = [
 /** Jellyfin-speaking server: paged /Items and /Items/{id}/Download, API key required. */
 async function fakeJellyfin(items = ITEMS): Promise<TestServer> {
   const s = await startServer(async (req, res) => {
-    if (!String(req.headers.authorization ?? '').includes(`Token="${API_KEY}"`)) return sendJson(res, 401, { error: 'unauthorized' });
+    if (!String(req.headers.authorization ?? '').includes(`Token="${API_KEY}"`))
+      return sendJson(res, 401, { error: 'unauthorized' });
     if (req.path === '/Items') {
       const start = Number(req.query.get('StartIndex') ?? 0);
       const limit = Number(req.query.get('Limit') ?? 100);
@@ -65,7 +66,9 @@ async function fakeJellyfin(items = ITEMS): Promise<TestServer> {
   return s;
 }
 
-async function ollama(chat: (n: number) => CannedReply = () => ({ content: replyJson() })): Promise<TestServer> {
+async function ollama(
+  chat: (n: number) => CannedReply = () => ({ content: replyJson() }),
+): Promise<TestServer> {
   const s = await fakeOllama({ models: { [DEFAULT_QWEN_MODEL]: ['completion', 'audio'] }, chat });
   servers.push(s);
   return s;
@@ -74,7 +77,11 @@ async function ollama(chat: (n: number) => CannedReply = () => ({ content: reply
 function io(env: Record<string, string>, extra: Partial<BackfillIo> = {}) {
   const out: string[] = [];
   const err: string[] = [];
-  return { out, err, io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l), isTTY: false, env, ...extra } };
+  return {
+    out,
+    err,
+    io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l), isTTY: false, env, ...extra },
+  };
 }
 
 function paths() {
@@ -88,9 +95,17 @@ describe('pmoves-qwen-audio backfill, end to end against loopback Jellyfin + Oll
     const ol = await ollama();
     const p = paths();
     const c = io({ JELLYFIN_URL: jf.url, JELLYFIN_API_KEY: API_KEY, QWEN_AUDIO_URL: ol.url });
-    const code = await runCli(['backfill', '--dry-run', '--state', p.state, '--pglite-dir', p.db, '--page-size', '2'], c.io);
+    const code = await runCli(
+      ['backfill', '--dry-run', '--state', p.state, '--pglite-dir', p.db, '--page-size', '2'],
+      c.io,
+    );
     expect(code).toBe(0);
-    expect(c.out).toEqual(['would analyse aaa111 (One)', 'would analyse bbb222 (Two)', 'would analyse ccc333 (Three)', expect.stringMatching(/dry run: 3 item/)]);
+    expect(c.out).toEqual([
+      'would analyse aaa111 (One)',
+      'would analyse bbb222 (Two)',
+      'would analyse ccc333 (Three)',
+      expect.stringMatching(/dry run: 3 item/),
+    ]);
     expect(ol.requests).toHaveLength(0);
     expect(jf.requests.every((r) => r.path === '/Items')).toBe(true);
     expect(existsSync(p.state)).toBe(false);
@@ -101,8 +116,23 @@ describe('pmoves-qwen-audio backfill, end to end against loopback Jellyfin + Oll
     const jf = await fakeJellyfin();
     const ol = await ollama();
     const p = paths();
-    const env = { JELLYFIN_URL: jf.url, JELLYFIN_API_KEY: API_KEY, QWEN_AUDIO_URL: ol.url, JELLYFIN_AUDIO_QWEN_ENABLE: 'true' };
-    const args = ['backfill', '--state', p.state, '--pglite-dir', p.db, '--page-size', '2', '--concurrency', '2'];
+    const env = {
+      JELLYFIN_URL: jf.url,
+      JELLYFIN_API_KEY: API_KEY,
+      QWEN_AUDIO_URL: ol.url,
+      JELLYFIN_AUDIO_QWEN_ENABLE: 'true',
+    };
+    const args = [
+      'backfill',
+      '--state',
+      p.state,
+      '--pglite-dir',
+      p.db,
+      '--page-size',
+      '2',
+      '--concurrency',
+      '2',
+    ];
     const c = io(env);
     const code = await runCli(args, c.io);
     expect(c.out.at(-1), c.err.join('\n')).toBe('processed 3, skipped 0, failed 0');
@@ -120,7 +150,12 @@ describe('pmoves-qwen-audio backfill, end to end against loopback Jellyfin + Oll
     const store = createPgliteStore({ dataDir: p.db });
     const row = await store.get('bbb222');
     await store.close();
-    expect(row).toMatchObject({ status: 'ok', model: DEFAULT_QWEN_MODEL, backend: 'ollama', tags: ['electronic', 'tone', 'test-signal'] });
+    expect(row).toMatchObject({
+      status: 'ok',
+      model: DEFAULT_QWEN_MODEL,
+      backend: 'ollama',
+      tags: ['electronic', 'tone', 'test-signal'],
+    });
     expect(Math.abs(row!.features!.spectral_centroid_mean - 600)).toBeLessThan(50);
 
     const again = io(env);
@@ -141,11 +176,18 @@ describe('pmoves-qwen-audio backfill, end to end against loopback Jellyfin + Oll
       return { content: replyJson() };
     });
     const p = paths();
-    const env = { JELLYFIN_URL: jf.url, JELLYFIN_API_KEY: API_KEY, QWEN_AUDIO_URL: ol.url, JELLYFIN_AUDIO_QWEN_ENABLE: '1' };
+    const env = {
+      JELLYFIN_URL: jf.url,
+      JELLYFIN_API_KEY: API_KEY,
+      QWEN_AUDIO_URL: ol.url,
+      JELLYFIN_AUDIO_QWEN_ENABLE: '1',
+    };
     const args = ['backfill', '--state', p.state, '--pglite-dir', p.db];
     const first = io(env, { stop: stop.signal, store: shared });
     expect(await runCli(args, first.io)).toBe(130);
-    expect(first.out.at(-1)).toBe('processed 1, skipped 0, failed 0 (interrupted; progress saved, rerun to resume)');
+    expect(first.out.at(-1)).toBe(
+      'processed 1, skipped 0, failed 0 (interrupted; progress saved, rerun to resume)',
+    );
     const state = JSON.parse(await readFile(p.state, 'utf8'));
     expect(state.done).toEqual(['s-aaa111']);
 
@@ -156,19 +198,38 @@ describe('pmoves-qwen-audio backfill, end to end against loopback Jellyfin + Oll
   });
 
   it('records failures in the store, keeps going, and exits 1', async () => {
-    const items = [...ITEMS.slice(0, 2).map((i) => ({ ...i, Id: `f-${i.Id}` })), { Id: 'gone999', Name: 'Gone', Type: 'Audio', DateCreated: '2025-02-01T00:00:00Z', file: 'missing' }];
+    const items = [
+      ...ITEMS.slice(0, 2).map((i) => ({ ...i, Id: `f-${i.Id}` })),
+      { Id: 'gone999', Name: 'Gone', Type: 'Audio', DateCreated: '2025-02-01T00:00:00Z', file: 'missing' },
+    ];
     const jf = await fakeJellyfin(items);
     const ol = await ollama((n) => (n < 2 ? { content: 'no idea' } : { content: replyJson() }));
     const p = paths();
-    const env = { JELLYFIN_URL: jf.url, JELLYFIN_API_KEY: API_KEY, QWEN_AUDIO_URL: ol.url, JELLYFIN_AUDIO_QWEN_ENABLE: 'on' };
+    const env = {
+      JELLYFIN_URL: jf.url,
+      JELLYFIN_API_KEY: API_KEY,
+      QWEN_AUDIO_URL: ol.url,
+      JELLYFIN_AUDIO_QWEN_ENABLE: 'on',
+    };
     const c = io(env, { store: shared });
     expect(await runCli(['backfill', '--state', p.state], c.io)).toBe(1);
     expect(c.out.at(-1)).toBe('processed 1, skipped 0, failed 2');
-    const [a, b, g] = [await shared.get('f-aaa111'), await shared.get('f-bbb222'), await shared.get('gone999')];
-    expect(a).toMatchObject({ status: 'failed', error: expect.stringMatching(/^bad-output: /), summary: null });
+    const [a, b, g] = [
+      await shared.get('f-aaa111'),
+      await shared.get('f-bbb222'),
+      await shared.get('gone999'),
+    ];
+    expect(a).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/^bad-output: /),
+      summary: null,
+    });
     expect(b).toMatchObject({ status: 'ok' });
     expect(g).toMatchObject({ status: 'failed', error: expect.stringMatching(/^source: .*HTTP 404/) });
-    expect(JSON.parse(await readFile(p.state, 'utf8'))).toMatchObject({ done: ['f-bbb222'], failed: expect.arrayContaining(['f-aaa111', 'gone999']) });
+    expect(JSON.parse(await readFile(p.state, 'utf8'))).toMatchObject({
+      done: ['f-bbb222'],
+      failed: expect.arrayContaining(['f-aaa111', 'gone999']),
+    });
   });
 
   it('takes files instead of Jellyfin, honours --files-from, --start-after, --since and --limit', async () => {
@@ -178,12 +239,29 @@ describe('pmoves-qwen-audio backfill, end to end against loopback Jellyfin + Oll
     await writeFile(list, `# media\n${media.two}\n\n${media.three}\n`);
     const env = { QWEN_AUDIO_URL: ol.url };
     const c = io(env, { store: shared });
-    const code = await runCli(['backfill', media.one!, '--files-from', list, '--start-after', media.one!, '--limit', '1', '--enable', '--state', p.state], c.io);
+    const code = await runCli(
+      [
+        'backfill',
+        media.one!,
+        '--files-from',
+        list,
+        '--start-after',
+        media.one!,
+        '--limit',
+        '1',
+        '--enable',
+        '--state',
+        p.state,
+      ],
+      c.io,
+    );
     expect(code).toBe(0);
     expect(c.out.at(-1)).toBe('processed 1, skipped 0, failed 0');
     expect(c.err.some((l) => l.includes(`processed ${media.two}`))).toBe(true);
     const d = io(env);
-    expect(await runCli(['backfill', media.one!, '--since', '2999-01-01', '--dry-run', '--state', p.state], d.io)).toBe(0);
+    expect(
+      await runCli(['backfill', media.one!, '--since', '2999-01-01', '--dry-run', '--state', p.state], d.io),
+    ).toBe(0);
     expect(d.out).toEqual([expect.stringMatching(/dry run: 0 item/)]);
   });
 

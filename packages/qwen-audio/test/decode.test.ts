@@ -23,10 +23,23 @@ beforeAll(async () => {
     synth(join(dir, 'a.ogg'), tone(1000, 2, 48000), ['-c:a', 'libopus']).then((p) => (files.opus = p)),
     synth(join(dir, 'a.m4a'), src, ['-c:a', 'aac']).then((p) => (files.m4a = p)),
     synth(join(dir, 'a.wav'), `${src}`, ['-ac', '2']).then((p) => (files.wav = p)),
-    synth(join(dir, 'split.flac'), 'aevalsrc=0.5*if(lt(t\\,5)\\,sin(2*PI*440*t)\\,sin(2*PI*2000*t)):s=44100:d=10').then((p) => (files.split = p)),
+    synth(
+      join(dir, 'split.flac'),
+      'aevalsrc=0.5*if(lt(t\\,5)\\,sin(2*PI*440*t)\\,sin(2*PI*2000*t)):s=44100:d=10',
+    ).then((p) => (files.split = p)),
   ]);
   // A video file with an audio track, and one without.
-  await synth(join(dir, 'v.mp4'), 'testsrc=size=64x64:rate=10:duration=2', ['-f', 'lavfi', '-i', src, '-c:v', 'mpeg4', '-c:a', 'aac', '-shortest']);
+  await synth(join(dir, 'v.mp4'), 'testsrc=size=64x64:rate=10:duration=2', [
+    '-f',
+    'lavfi',
+    '-i',
+    src,
+    '-c:v',
+    'mpeg4',
+    '-c:a',
+    'aac',
+    '-shortest',
+  ]);
   files.video = join(dir, 'v.mp4');
   await synth(join(dir, 'mute.mp4'), 'testsrc=size=64x64:rate=10:duration=1', ['-c:v', 'mpeg4']);
   files.mute = join(dir, 'mute.mp4');
@@ -34,14 +47,17 @@ beforeAll(async () => {
 afterAll(() => cleanup?.());
 
 describe('decoding with the bundled ffmpeg', () => {
-  it.each(['mp3', 'flac', 'opus', 'm4a', 'wav', 'video'])('decodes %s to 16 kHz mono PCM of the right length and pitch', async (kind) => {
-    const pcm = await decodePcm(files[kind]!, { ffmpeg });
-    // 2 s at 16 kHz, allowing encoder priming/padding (mp3, aac, opus).
-    expect(Math.abs(pcm.length - 32000)).toBeLessThan(2200);
-    const f = extractFeatures(pcm, 16000);
-    expect(Math.abs(f.spectral_centroid_mean - 1000)).toBeLessThan(80);
-    expect(f.zero_crossing_rate_mean).toBeCloseTo(0.125, 1);
-  });
+  it.each(['mp3', 'flac', 'opus', 'm4a', 'wav', 'video'])(
+    'decodes %s to 16 kHz mono PCM of the right length and pitch',
+    async (kind) => {
+      const pcm = await decodePcm(files[kind]!, { ffmpeg });
+      // 2 s at 16 kHz, allowing encoder priming/padding (mp3, aac, opus).
+      expect(Math.abs(pcm.length - 32000)).toBeLessThan(2200);
+      const f = extractFeatures(pcm, 16000);
+      expect(Math.abs(f.spectral_centroid_mean - 1000)).toBeLessThan(80);
+      expect(f.zero_crossing_rate_mean).toBeCloseTo(0.125, 1);
+    },
+  );
 
   it('probes duration and the presence of an audio track', async () => {
     const p = await probeAudio(ffmpeg, files.flac!);
@@ -60,7 +76,9 @@ describe('decoding with the bundled ffmpeg', () => {
   });
 
   it('reports a missing ffmpeg binary as an ffmpeg error', async () => {
-    await expect(decodePcm(files.wav!, { ffmpeg: join(dir, 'no-ffmpeg') })).rejects.toMatchObject({ code: 'ffmpeg' });
+    await expect(decodePcm(files.wav!, { ffmpeg: join(dir, 'no-ffmpeg') })).rejects.toMatchObject({
+      code: 'ffmpeg',
+    });
   });
 
   it('aborts a decode and kills ffmpeg', async () => {
@@ -68,7 +86,11 @@ describe('decoding with the bundled ffmpeg', () => {
     const it = streamPcm(files.split!, { ffmpeg, signal: ac.signal });
     await it.next();
     ac.abort();
-    await expect((async () => { for await (const _ of it) void _; })()).rejects.toMatchObject({ code: 'aborted' });
+    await expect(
+      (async () => {
+        for await (const _ of it) void _;
+      })(),
+    ).rejects.toMatchObject({ code: 'aborted' });
   });
 
   it('extracts windows by seeking: each window holds the audio of its own time range, as a valid WAV', async () => {
@@ -97,7 +119,8 @@ describe('decoding with the bundled ffmpeg', () => {
   });
 
   it('decodes espeak-ng speech (installed by scripts/test.sh)', async () => {
-    if (!(await hasCommand('espeak-ng'))) throw new Error('espeak-ng is not installed: run `bash scripts/test.sh --project qwen-audio`');
+    if (!(await hasCommand('espeak-ng')))
+      throw new Error('espeak-ng is not installed: run `bash scripts/test.sh --project qwen-audio`');
     const wav = await espeak(join(dir, 'speech.wav'), 'The quick brown fox jumps over the lazy dog.');
     const pcm = await decodePcm(wav, { ffmpeg });
     expect(pcm.length / 16000).toBeGreaterThan(1.5);

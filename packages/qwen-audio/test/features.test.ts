@@ -4,12 +4,14 @@ import { estimateTempo } from '../src/features/tempo.js';
 import { audioFeaturesSchema } from '../src/schema.js';
 
 const SR = 16000;
-const sine = (f: number, seconds: number, amp = 0.5) => Float32Array.from({ length: SR * seconds }, (_, i) => amp * Math.sin((2 * Math.PI * f * i) / SR));
+const sine = (f: number, seconds: number, amp = 0.5) =>
+  Float32Array.from({ length: SR * seconds }, (_, i) => amp * Math.sin((2 * Math.PI * f * i) / SR));
 function clicks(bpm: number, seconds: number): Float32Array {
   const out = new Float32Array(SR * seconds);
   const period = Math.round((60 / bpm) * SR);
   for (let start = 0; start < out.length; start += period) {
-    for (let k = 0; k < 160 && start + k < out.length; k++) out[start + k] = Math.sin((2 * Math.PI * 2000 * k) / SR) * Math.exp(-k / 40);
+    for (let k = 0; k < 160 && start + k < out.length; k++)
+      out[start + k] = Math.sin((2 * Math.PI * 2000 * k) / SR) * Math.exp(-k / 40);
   }
   return out;
 }
@@ -58,7 +60,13 @@ describe('signal features (meyda)', () => {
     expect(f.analysed_seconds).toBeCloseTo(0.01, 6);
     expect(f.spectral_centroid_mean).toBeGreaterThan(500);
     expect(toAnalysisAudioV1Features(f)).toEqual({
-      global: { duration: f.duration, rms: f.rms_mean, spectral_centroid: f.spectral_centroid_mean, zero_crossing_rate: f.zero_crossing_rate_mean, tempo: null },
+      global: {
+        duration: f.duration,
+        rms: f.rms_mean,
+        spectral_centroid: f.spectral_centroid_mean,
+        zero_crossing_rate: f.zero_crossing_rate_mean,
+        tempo: null,
+      },
     });
   });
 });

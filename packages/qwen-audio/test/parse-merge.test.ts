@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { clamp01, confidenceFromLogprobs, mergeConfidence, mergeLanguage, mergeMood, mergeSummaryDeterministic, mergeTags } from '../src/adapter/merge.js';
+import {
+  clamp01,
+  confidenceFromLogprobs,
+  mergeConfidence,
+  mergeLanguage,
+  mergeMood,
+  mergeSummaryDeterministic,
+  mergeTags,
+} from '../src/adapter/merge.js';
 import { parseModelJson } from '../src/adapter/parse.js';
 import { modelReplySchema, normalizeTags } from '../src/schema.js';
 import type { ChunkResult } from '../src/schema.js';
@@ -14,24 +22,41 @@ describe('parseModelJson', () => {
 
   it('extracts JSON from a ```json fence and from chatty prose with braces inside strings', () => {
     const fenced = 'Sure! Here it is:\n```json\n' + JSON.stringify(good) + '\n```\nHope that helps.';
-    expect(parseModelJson(fenced, modelReplySchema)).toMatchObject({ ok: true, value: { summary: 'Piano solo.' } });
+    expect(parseModelJson(fenced, modelReplySchema)).toMatchObject({
+      ok: true,
+      value: { summary: 'Piano solo.' },
+    });
     const chatty = `I think {maybe} this: {"summary": "A {braced} } voice", "tags": ["speech"], "mood": "neutral"} — done.`;
-    expect(parseModelJson(chatty, modelReplySchema)).toMatchObject({ ok: true, value: { summary: 'A {braced} } voice' } });
+    expect(parseModelJson(chatty, modelReplySchema)).toMatchObject({
+      ok: true,
+      value: { summary: 'A {braced} } voice' },
+    });
   });
 
   it('reports empty, non-JSON and schema-invalid replies without inventing values', () => {
     expect(parseModelJson('   ', modelReplySchema)).toEqual({ ok: false, problem: 'the reply was empty' });
-    expect(parseModelJson('I cannot hear anything.', modelReplySchema)).toEqual({ ok: false, problem: 'the reply contained no JSON object' });
+    expect(parseModelJson('I cannot hear anything.', modelReplySchema)).toEqual({
+      ok: false,
+      problem: 'the reply contained no JSON object',
+    });
     const invalid = parseModelJson('{"summary": "", "tags": "rock", "mood": "x"}', modelReplySchema);
     expect(invalid.ok).toBe(false);
     if (!invalid.ok) expect(invalid.problem).toMatch(/summary.*tags|tags.*summary/);
-    expect(parseModelJson('[1,2]', modelReplySchema)).toEqual({ ok: false, problem: 'the reply was JSON but not an object' });
+    expect(parseModelJson('[1,2]', modelReplySchema)).toEqual({
+      ok: false,
+      problem: 'the reply was JSON but not an object',
+    });
   });
 });
 
 describe('normalizeTags', () => {
   it('lowercases, trims, strips #/punctuation, deduplicates and caps', () => {
-    expect(normalizeTags(['  Rock ', 'rock', '#Jazz!', 'Hip   Hop', '', '"lo-fi"', 'x'.repeat(41)])).toEqual(['rock', 'jazz', 'hip hop', 'lo-fi']);
+    expect(normalizeTags(['  Rock ', 'rock', '#Jazz!', 'Hip   Hop', '', '"lo-fi"', 'x'.repeat(41)])).toEqual([
+      'rock',
+      'jazz',
+      'hip hop',
+      'lo-fi',
+    ]);
     expect(normalizeTags(Array.from({ length: 30 }, (_, i) => `t${i}`))).toHaveLength(12);
     expect(normalizeTags(['a', 'b', 'c'], 2)).toEqual(['a', 'b']);
   });
@@ -87,12 +112,21 @@ describe('merging and confidence', () => {
   });
 
   it('uses logprobs, then model values, then cross-window agreement, else none', () => {
-    const lp = [chunk({ confidence: 0.9, confidenceSource: 'logprobs', durationSeconds: 30 }), chunk({ confidence: 0.6, confidenceSource: 'logprobs', durationSeconds: 10 })];
-    expect(mergeConfidence(lp, [], 'calm')).toEqual({ confidence: (0.9 * 30 + 0.6 * 10) / 40, confidenceSource: 'logprobs' });
+    const lp = [
+      chunk({ confidence: 0.9, confidenceSource: 'logprobs', durationSeconds: 30 }),
+      chunk({ confidence: 0.6, confidenceSource: 'logprobs', durationSeconds: 10 }),
+    ];
+    expect(mergeConfidence(lp, [], 'calm')).toEqual({
+      confidence: (0.9 * 30 + 0.6 * 10) / 40,
+      confidenceSource: 'logprobs',
+    });
     const model = [chunk({ confidence: 0.4, confidenceSource: 'model' })];
     expect(mergeConfidence(model, [], 'calm')).toEqual({ confidence: 0.4, confidenceSource: 'model' });
     const agree = [chunk({ tags: ['a', 'b'], mood: 'calm' }), chunk({ tags: ['a', 'b'], mood: 'calm' })];
-    expect(mergeConfidence(agree, ['a', 'b'], 'calm')).toEqual({ confidence: 1, confidenceSource: 'agreement' });
+    expect(mergeConfidence(agree, ['a', 'b'], 'calm')).toEqual({
+      confidence: 1,
+      confidenceSource: 'agreement',
+    });
     const disagree = [chunk({ tags: ['a'], mood: 'calm' }), chunk({ tags: ['z'], mood: 'sad' })];
     const d = mergeConfidence(disagree, ['a', 'z'], 'calm');
     expect(d.confidenceSource).toBe('agreement');

@@ -74,28 +74,73 @@ function storeContract(name: string, open: () => Promise<AudioAnalysisStore>) {
 
     it('records a failure with status and error, keeping an earlier good summary', async () => {
       await store.upsert(record({ itemId: 'item-3' }));
-      await store.recordFailure({ itemId: 'item-3', model: 'qwen2-audio', backend: 'ollama', promptVersion: 'qwen-audio-v1', error: 'timeout: slow' });
-      expect(await store.get('item-3')).toMatchObject({ status: 'failed', error: 'timeout: slow', summary: record().summary, audioSha256: SHA });
-      await store.recordFailure({ itemId: 'item-4', model: 'm', backend: 'openai', promptVersion: 'p', error: 'decode: no audio' });
-      expect(await store.get('item-4')).toMatchObject({ status: 'failed', error: 'decode: no audio', summary: null, tags: [] });
+      await store.recordFailure({
+        itemId: 'item-3',
+        model: 'qwen2-audio',
+        backend: 'ollama',
+        promptVersion: 'qwen-audio-v1',
+        error: 'timeout: slow',
+      });
+      expect(await store.get('item-3')).toMatchObject({
+        status: 'failed',
+        error: 'timeout: slow',
+        summary: record().summary,
+        audioSha256: SHA,
+      });
+      await store.recordFailure({
+        itemId: 'item-4',
+        model: 'm',
+        backend: 'openai',
+        promptVersion: 'p',
+        error: 'decode: no audio',
+      });
+      expect(await store.get('item-4')).toMatchObject({
+        status: 'failed',
+        error: 'decode: no audio',
+        summary: null,
+        tags: [],
+      });
     });
 
     it('skips re-analysis only when hash, model and prompt version are unchanged and the last run succeeded', async () => {
       await store.upsert(record({ itemId: 'item-5' }));
       const key = { audioSha256: SHA, model: 'qwen2-audio', promptVersion: 'qwen-audio-v1' };
-      expect(await needsAnalysis(store, 'item-5', key)).toEqual({ analyze: false, reason: 'unchanged since last analysis' });
-      expect(await needsAnalysis(store, 'item-5', key, true)).toMatchObject({ analyze: true, reason: 'forced' });
-      expect(await needsAnalysis(store, 'item-5', { ...key, audioSha256: 'b'.repeat(64) })).toMatchObject({ analyze: true, reason: 'audio changed' });
-      expect(await needsAnalysis(store, 'item-5', { ...key, model: 'other' })).toMatchObject({ analyze: true, reason: 'model changed' });
-      expect(await needsAnalysis(store, 'item-5', { ...key, promptVersion: 'v2' })).toMatchObject({ analyze: true, reason: 'prompt version changed' });
-      expect(await needsAnalysis(store, 'item-6', key)).toMatchObject({ analyze: true, reason: 'not analysed yet' });
+      expect(await needsAnalysis(store, 'item-5', key)).toEqual({
+        analyze: false,
+        reason: 'unchanged since last analysis',
+      });
+      expect(await needsAnalysis(store, 'item-5', key, true)).toMatchObject({
+        analyze: true,
+        reason: 'forced',
+      });
+      expect(await needsAnalysis(store, 'item-5', { ...key, audioSha256: 'b'.repeat(64) })).toMatchObject({
+        analyze: true,
+        reason: 'audio changed',
+      });
+      expect(await needsAnalysis(store, 'item-5', { ...key, model: 'other' })).toMatchObject({
+        analyze: true,
+        reason: 'model changed',
+      });
+      expect(await needsAnalysis(store, 'item-5', { ...key, promptVersion: 'v2' })).toMatchObject({
+        analyze: true,
+        reason: 'prompt version changed',
+      });
+      expect(await needsAnalysis(store, 'item-6', key)).toMatchObject({
+        analyze: true,
+        reason: 'not analysed yet',
+      });
       await store.recordFailure({ itemId: 'item-5', ...key, backend: 'ollama', error: 'x' });
-      expect(await needsAnalysis(store, 'item-5', key)).toMatchObject({ analyze: true, reason: 'previous attempt failed' });
+      expect(await needsAnalysis(store, 'item-5', key)).toMatchObject({
+        analyze: true,
+        reason: 'previous attempt failed',
+      });
     });
 
     it('rejects an invalid record naming the field, before touching the database', async () => {
       await expect(store.upsert(record({ itemId: 'bad', confidence: 1.5 }))).rejects.toThrow(/confidence/);
-      await expect(store.upsert(record({ itemId: 'bad', audioSha256: 'xyz' }))).rejects.toThrow(/audioSha256/);
+      await expect(store.upsert(record({ itemId: 'bad', audioSha256: 'xyz' }))).rejects.toThrow(
+        /audioSha256/,
+      );
       expect(await store.get('bad')).toBeNull();
     });
   });
@@ -103,7 +148,10 @@ function storeContract(name: string, open: () => Promise<AudioAnalysisStore>) {
 
 describe('migration file', () => {
   it('is the SQL the stores run', async () => {
-    const file = await readFile(new URL('../src/store/migrations/001_media_audio_analysis.sql', import.meta.url), 'utf8');
+    const file = await readFile(
+      new URL('../src/store/migrations/001_media_audio_analysis.sql', import.meta.url),
+      'utf8',
+    );
     expect(MEDIA_AUDIO_ANALYSIS_MIGRATION_SQL).toBe(file);
     expect(file).toMatch(/item_id text not null unique/);
   });
@@ -116,14 +164,19 @@ describe('Postgres store against the real PostgreSQL', () => {
   const schema = `qa_test_${Date.now()}_${randomBytes(3).toString('hex')}`;
   it('has PMOVES_TEST_DATABASE_URL', () => {
     // A missing database is a failure, not a skip: scripts/test.sh starts one and exports the URL.
-    expect(url, 'PMOVES_TEST_DATABASE_URL is not set: run `bash scripts/test.sh --project qwen-audio`').toBeTruthy();
+    expect(
+      url,
+      'PMOVES_TEST_DATABASE_URL is not set: run `bash scripts/test.sh --project qwen-audio`',
+    ).toBeTruthy();
   });
   storeContract(`schema ${schema}`, async () => {
-    if (!url) throw new Error('PMOVES_TEST_DATABASE_URL is not set: run `bash scripts/test.sh --project qwen-audio`');
+    if (!url)
+      throw new Error('PMOVES_TEST_DATABASE_URL is not set: run `bash scripts/test.sh --project qwen-audio`');
     return createPostgresStore({ connectionString: url, schema });
   });
   it('created the table with the migration columns and constraints', async () => {
-    if (!url) throw new Error('PMOVES_TEST_DATABASE_URL is not set: run `bash scripts/test.sh --project qwen-audio`');
+    if (!url)
+      throw new Error('PMOVES_TEST_DATABASE_URL is not set: run `bash scripts/test.sh --project qwen-audio`');
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
@@ -140,7 +193,9 @@ describe('Postgres store against the real PostgreSQL', () => {
         created_at: 'timestamp with time zone',
       });
       await expect(
-        client.query(`insert into "${schema}".media_audio_analysis (item_id, model, backend, prompt_version, status, confidence) values ('c', 'm', 'b', 'p', 'ok', 2)`),
+        client.query(
+          `insert into "${schema}".media_audio_analysis (item_id, model, backend, prompt_version, status, confidence) values ('c', 'm', 'b', 'p', 'ok', 2)`,
+        ),
       ).rejects.toThrow(/check constraint/);
     } finally {
       await client.end();

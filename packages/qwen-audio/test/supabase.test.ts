@@ -17,11 +17,21 @@ async function postgrest(opts: { failWith?: { status: number; body: unknown }; d
   server = await startServer(async (req: RecordedRequest, res) => {
     if (opts.delayMs) await sleep(opts.delayMs);
     if (opts.failWith) return sendJson(res, opts.failWith.status, opts.failWith.body);
-    if (req.path !== '/rest/v1/media_audio_analysis') return sendJson(res, 404, { code: 'PGRST205', message: 'Could not find the table' });
+    if (req.path !== '/rest/v1/media_audio_analysis')
+      return sendJson(res, 404, { code: 'PGRST205', message: 'Could not find the table' });
     if (req.method === 'POST') {
       const body = req.json as Record<string, unknown>;
       const id = String(body.item_id);
-      rows.set(id, { ...(rows.get(id) ?? { created_at: '2025-01-01T00:00:00Z', summary: null, tags: [], features: null, raw: null }), ...body });
+      rows.set(id, {
+        ...(rows.get(id) ?? {
+          created_at: '2025-01-01T00:00:00Z',
+          summary: null,
+          tags: [],
+          features: null,
+          raw: null,
+        }),
+        ...body,
+      });
       res.writeHead(201).end();
       return;
     }
@@ -83,7 +93,14 @@ describe('Supabase store through the real supabase-js client', () => {
   it('reads a row with GET ?select=*&item_id=eq.<id> and maps it back', async () => {
     const { server: s } = await postgrest();
     const store = createSupabaseStore({ url: s.url, key: KEY });
-    await store.upsert({ itemId: 'a/b c', model: 'm', backend: 'ollama', promptVersion: 'p', status: 'ok', tags: ['x'] });
+    await store.upsert({
+      itemId: 'a/b c',
+      model: 'm',
+      backend: 'ollama',
+      promptVersion: 'p',
+      status: 'ok',
+      tags: ['x'],
+    });
     const row = await store.get('a/b c');
     const get = s.requests[1]!;
     expect(get.method).toBe('GET');
@@ -96,19 +113,56 @@ describe('Supabase store through the real supabase-js client', () => {
   it('records failures with only the failure columns, so merge-duplicates keeps an earlier summary', async () => {
     const { server: s, rows } = await postgrest();
     const store = createSupabaseStore({ url: s.url, key: KEY });
-    await store.upsert({ itemId: 'i', summary: 'kept', model: 'm', backend: 'ollama', promptVersion: 'p', status: 'ok' });
-    await store.recordFailure({ itemId: 'i', model: 'm', backend: 'ollama', promptVersion: 'p', error: 'timeout: slow' });
+    await store.upsert({
+      itemId: 'i',
+      summary: 'kept',
+      model: 'm',
+      backend: 'ollama',
+      promptVersion: 'p',
+      status: 'ok',
+    });
+    await store.recordFailure({
+      itemId: 'i',
+      model: 'm',
+      backend: 'ollama',
+      promptVersion: 'p',
+      error: 'timeout: slow',
+    });
     const body = s.requests[1]!.json as Record<string, unknown>;
-    expect(Object.keys(body).sort()).toEqual(['backend', 'error', 'item_id', 'model', 'namespace', 'prompt_version', 'status', 'updated_at']);
+    expect(Object.keys(body).sort()).toEqual([
+      'backend',
+      'error',
+      'item_id',
+      'model',
+      'namespace',
+      'prompt_version',
+      'status',
+      'updated_at',
+    ]);
     expect(body).toMatchObject({ status: 'failed', error: 'timeout: slow' });
     expect(rows.get('i')).toMatchObject({ summary: 'kept', status: 'failed' });
   });
 
   it('turns PostgREST errors into store errors, and migrate() names the migration to apply', async () => {
-    const { server: s } = await postgrest({ failWith: { status: 404, body: { code: 'PGRST205', details: null, hint: null, message: "Could not find the table 'public.media_audio_analysis' in the schema cache" } } });
+    const { server: s } = await postgrest({
+      failWith: {
+        status: 404,
+        body: {
+          code: 'PGRST205',
+          details: null,
+          hint: null,
+          message: "Could not find the table 'public.media_audio_analysis' in the schema cache",
+        },
+      },
+    });
     const store = createSupabaseStore({ url: s.url, key: KEY });
-    await expect(store.migrate()).rejects.toMatchObject({ code: 'store', message: expect.stringMatching(/001_media_audio_analysis\.sql.*PGRST205/) });
-    await expect(store.upsert({ itemId: 'i', model: 'm', backend: 'b', promptVersion: 'p', status: 'ok' })).rejects.toMatchObject({ code: 'store' });
+    await expect(store.migrate()).rejects.toMatchObject({
+      code: 'store',
+      message: expect.stringMatching(/001_media_audio_analysis\.sql.*PGRST205/),
+    });
+    await expect(
+      store.upsert({ itemId: 'i', model: 'm', backend: 'b', promptVersion: 'p', status: 'ok' }),
+    ).rejects.toMatchObject({ code: 'store' });
     expect(s.requests[0]!.query.get('select')).toBe('item_id');
     expect(s.requests[0]!.query.get('limit')).toBe('1');
   });
@@ -116,6 +170,9 @@ describe('Supabase store through the real supabase-js client', () => {
   it('times requests out', async () => {
     const { server: s } = await postgrest({ delayMs: 2000 });
     const store = createSupabaseStore({ url: s.url, key: KEY, timeoutMs: 150 });
-    await expect(store.get('x')).rejects.toMatchObject({ code: 'store', message: expect.stringMatching(/abort|timeout/i) });
+    await expect(store.get('x')).rejects.toMatchObject({
+      code: 'store',
+      message: expect.stringMatching(/abort|timeout/i),
+    });
   });
 });

@@ -20,7 +20,13 @@ describe('encodeWav', () => {
     expect(wav.readUInt16LE(34)).toBe(16);
     expect(wav.toString('ascii', 36, 40)).toBe('data');
     expect(wav.readUInt32LE(40)).toBe(32000);
-    expect(parseWavHeader(wav)).toEqual({ channels: 1, sampleRate: 16000, bitsPerSample: 16, dataBytes: 32000, dataOffset: 44 });
+    expect(parseWavHeader(wav)).toEqual({
+      channels: 1,
+      sampleRate: 16000,
+      bitsPerSample: 16,
+      dataBytes: 32000,
+      dataOffset: 44,
+    });
   });
 
   it('clamps float samples and maps full scale to the int16 range', () => {
@@ -43,7 +49,9 @@ describe('encodeWav', () => {
     const badRate = Buffer.from(wav);
     badRate.writeUInt32LE(1234, 28);
     expect(() => parseWavHeader(badRate)).toThrow(/byte rate/);
-    expect(() => parseWavHeader(Buffer.from('not a wav file at all, definitely not one, no'))).toThrow(QwenAudioError);
+    expect(() => parseWavHeader(Buffer.from('not a wav file at all, definitely not one, no'))).toThrow(
+      QwenAudioError,
+    );
   });
 });
 

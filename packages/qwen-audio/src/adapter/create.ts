@@ -16,14 +16,17 @@ import type { AudioBackend } from '../backends/types.js';
 import { readQwenAudioEnv } from '../config/env.js';
 import { QwenAudioError, describeZodIssues, throwIfAborted } from '../errors.js';
 import { FeatureAccumulator } from '../features/extract.js';
-import {
-  analysisResultSchema,
-  backendNameSchema,
-  modelReplySchema,
-  normalizeTags,
-} from '../schema.js';
+import { analysisResultSchema, backendNameSchema, modelReplySchema, normalizeTags } from '../schema.js';
 import type { AnalysisResult, AudioFeatures, ChunkResult, SkippedResult } from '../schema.js';
-import { clamp01, confidenceFromLogprobs, mergeConfidence, mergeLanguage, mergeMood, mergeSummaryDeterministic, mergeTags } from './merge.js';
+import {
+  clamp01,
+  confidenceFromLogprobs,
+  mergeConfidence,
+  mergeLanguage,
+  mergeMood,
+  mergeSummaryDeterministic,
+  mergeTags,
+} from './merge.js';
 import { parseModelJson } from './parse.js';
 import { PROMPT_VERSION, SYSTEM_PROMPT, buildMergePrompt, buildPrompt, buildStrictPrompt } from './prompt.js';
 
@@ -128,7 +131,10 @@ export function createQwenAudioAdapter(options: QwenAudioAdapterOptions = {}): Q
   const { customBackend, ...rest } = options;
   const parsed = qwenAudioAdapterOptionsSchema.safeParse(rest);
   if (!parsed.success) {
-    throw new QwenAudioError('invalid-input', `invalid adapter options: ${describeZodIssues(parsed.error.issues)}`);
+    throw new QwenAudioError(
+      'invalid-input',
+      `invalid adapter options: ${describeZodIssues(parsed.error.issues)}`,
+    );
   }
   const o = parsed.data;
   const env = readQwenAudioEnv(o.env ?? process.env);
@@ -136,7 +142,11 @@ export function createQwenAudioAdapter(options: QwenAudioAdapterOptions = {}): Q
   const envUrlFitsBackend = o.backend === undefined || o.backend === env.backend;
   const url =
     o.url ??
-    (envUrlFitsBackend ? env.url : backendName === 'ollama' ? 'http://127.0.0.1:11434' : 'http://127.0.0.1:8000/v1');
+    (envUrlFitsBackend
+      ? env.url
+      : backendName === 'ollama'
+        ? 'http://127.0.0.1:11434'
+        : 'http://127.0.0.1:8000/v1');
   const model = customBackend?.model ?? o.model ?? env.model;
   const enabled = o.enabled ?? env.enabled;
   const timeoutMs = o.timeoutMs ?? env.timeoutMs;
@@ -175,7 +185,13 @@ export function createQwenAudioAdapter(options: QwenAudioAdapterOptions = {}): Q
     return capabilityChecked;
   };
 
-  async function analyzeWindow(w: PreparedWindow, count: number, duration: number, features: AudioFeatures | null, signal?: AbortSignal): Promise<ChunkResult> {
+  async function analyzeWindow(
+    w: PreparedWindow,
+    count: number,
+    duration: number,
+    features: AudioFeatures | null,
+    signal?: AbortSignal,
+  ): Promise<ChunkResult> {
     const prompt = buildPrompt(w.window, count, duration, features);
     let text = prompt;
     for (let attempt = 1; attempt <= 2; attempt++) {
@@ -309,7 +325,8 @@ export function createQwenAudioAdapter(options: QwenAudioAdapterOptions = {}): Q
       if (!enabled) {
         return {
           status: 'skipped',
-          reason: 'Qwen audio analysis is disabled (set JELLYFIN_AUDIO_QWEN_ENABLE=true or pass enabled: true)',
+          reason:
+            'Qwen audio analysis is disabled (set JELLYFIN_AUDIO_QWEN_ENABLE=true or pass enabled: true)',
           model,
           backend: backend.name,
         };

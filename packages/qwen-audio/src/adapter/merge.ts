@@ -17,7 +17,10 @@ export function confidenceFromLogprobs(logprobs: readonly number[]): number | nu
 const weightOf = (c: ChunkResult) => c.durationSeconds * (c.confidence ?? 1);
 
 /** Tags ranked by summed window weight (duration × confidence), ties in first-seen order (the model's own ranking), capped. */
-export function mergeTags(chunks: readonly ChunkResult[], max = MAX_TAGS): { tags: string[]; scores: Map<string, number> } {
+export function mergeTags(
+  chunks: readonly ChunkResult[],
+  max = MAX_TAGS,
+): { tags: string[]; scores: Map<string, number> } {
   const scores = new Map<string, number>();
   for (const c of chunks) for (const t of c.tags) scores.set(t, (scores.get(t) ?? 0) + weightOf(c));
   const tags = [...scores.entries()]
@@ -51,7 +54,10 @@ export function mergeLanguage(chunks: readonly ChunkResult[]): string | null {
  * Deterministic summary merge: the summary of the most representative window — the one whose tags
  * carry the most merged tag weight, times its confidence; ties go to the earliest window.
  */
-export function mergeSummaryDeterministic(chunks: readonly ChunkResult[], scores: Map<string, number>): string {
+export function mergeSummaryDeterministic(
+  chunks: readonly ChunkResult[],
+  scores: Map<string, number>,
+): string {
   let best = chunks[0]!;
   let bestScore = -1;
   for (const c of chunks) {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { describeZodIssues } from '../errors.js';
 
 /** Outcome of {@link parseModelJson}: the validated value or why it was rejected. */

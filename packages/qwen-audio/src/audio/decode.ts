@@ -41,7 +41,9 @@ export async function* streamPcm(path: string, opts: DecodeOptions): AsyncGenera
   });
   const exited = new Promise<number | null>((resolve, reject) => {
     child.on('error', (cause) =>
-      reject(new QwenAudioError('ffmpeg', `cannot run ffmpeg at ${opts.ffmpeg}: ${cause.message}`, { cause })),
+      reject(
+        new QwenAudioError('ffmpeg', `cannot run ffmpeg at ${opts.ffmpeg}: ${cause.message}`, { cause }),
+      ),
     );
     child.on('close', (code) => resolve(code));
   });
@@ -66,7 +68,10 @@ export async function* streamPcm(path: string, opts: DecodeOptions): AsyncGenera
       throw new QwenAudioError('aborted', 'decoding aborted', { cause: opts.signal.reason });
     }
     if (code !== 0) {
-      throw new QwenAudioError('decode', `ffmpeg could not decode ${path} (exit ${code}): ${lastLines(stderr)}`);
+      throw new QwenAudioError(
+        'decode',
+        `ffmpeg could not decode ${path} (exit ${code}): ${lastLines(stderr)}`,
+      );
     }
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);

@@ -69,7 +69,8 @@ export function runFfmpeg(
     });
     child.on('error', (cause: NodeJS.ErrnoException) => {
       if (cause.name === 'AbortError') reject(new QwenAudioError('aborted', 'ffmpeg aborted', { cause }));
-      else reject(new QwenAudioError('ffmpeg', `cannot run ffmpeg at ${ffmpeg}: ${cause.message}`, { cause }));
+      else
+        reject(new QwenAudioError('ffmpeg', `cannot run ffmpeg at ${ffmpeg}: ${cause.message}`, { cause }));
     });
     child.on('close', (code) => {
       if (code !== 0 && !opts.allowFailure) {

@@ -25,7 +25,12 @@ function isNotFound(err: unknown): boolean {
 }
 
 /** Maps an `ollama` client error to a QwenAudioError. */
-export function mapOllamaError(err: unknown, model: string, signal: AbortSignal, what: string): QwenAudioError {
+export function mapOllamaError(
+  err: unknown,
+  model: string,
+  signal: AbortSignal,
+  what: string,
+): QwenAudioError {
   if (err instanceof QwenAudioError) return err;
   if (signal.aborted) {
     const reason = signal.reason as { name?: string } | undefined;
@@ -55,7 +60,11 @@ export function mapOllamaError(err: unknown, model: string, signal: AbortSignal,
  */
 export function createOllamaBackend(opts: OllamaBackendOptions): AudioBackend {
   const client = (signal: AbortSignal) =>
-    new Ollama({ host: opts.url, fetch: fetchWithSignal(signal), ...(opts.headers ? { headers: opts.headers } : {}) });
+    new Ollama({
+      host: opts.url,
+      fetch: fetchWithSignal(signal),
+      ...(opts.headers ? { headers: opts.headers } : {}),
+    });
   return {
     name: 'ollama',
     model: opts.model,

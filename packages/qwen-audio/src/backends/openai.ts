@@ -45,11 +45,17 @@ function mapOpenAIError(err: unknown, model: string, signal: AbortSignal, what: 
     );
   }
   if (err instanceof OpenAI.APIError) {
-    return new QwenAudioError('backend', `${what} failed (HTTP ${err.status ?? 'no status'}): ${err.message}`, {
-      cause: err,
-    });
+    return new QwenAudioError(
+      'backend',
+      `${what} failed (HTTP ${err.status ?? 'no status'}): ${err.message}`,
+      {
+        cause: err,
+      },
+    );
   }
-  return new QwenAudioError('backend', `${what} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  return new QwenAudioError('backend', `${what} failed: ${(err as Error)?.message ?? String(err)}`, {
+    cause: err,
+  });
 }
 
 /**
@@ -91,7 +97,10 @@ export function createOpenAIBackend(opts: OpenAIBackendOptions): AudioBackend {
     async chat(req: BackendChatRequest): Promise<BackendChatReply> {
       const content: OpenAI.Chat.ChatCompletionContentPart[] = [{ type: 'text', text: req.prompt }];
       if (req.wav) {
-        content.push({ type: 'input_audio', input_audio: { data: req.wav.toString('base64'), format: 'wav' } });
+        content.push({
+          type: 'input_audio',
+          input_audio: { data: req.wav.toString('base64'), format: 'wav' },
+        });
       }
       try {
         const res = await client.chat.completions.create(

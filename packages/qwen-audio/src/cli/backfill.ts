@@ -120,7 +120,12 @@ async function collectItems(
   const paths = [...files];
   if (flags.filesFrom) {
     const text = await readFile(flags.filesFrom, 'utf8');
-    paths.push(...text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
+    paths.push(
+      ...text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith('#')),
+    );
   }
   if (paths.length > 0) {
     const items: WorkItem[] = [];
@@ -134,10 +139,15 @@ async function collectItems(
   const url = flags.jellyfinUrl ?? env.JELLYFIN_URL;
   const apiKey = env.JELLYFIN_API_KEY;
   if (!url || !apiKey) {
-    throw new QwenAudioError('config', 'give files, --files-from, or JELLYFIN_URL (or --jellyfin-url) with JELLYFIN_API_KEY');
+    throw new QwenAudioError(
+      'config',
+      'give files, --files-from, or JELLYFIN_URL (or --jellyfin-url) with JELLYFIN_API_KEY',
+    );
   }
   const jellyfin: JellyfinOptions = { url, apiKey, pageSize: flags.pageSize };
-  const list = await listJellyfinAudioItems(jellyfin, (p) => log(`warning: skipping invalid Jellyfin item (${p})`));
+  const list = await listJellyfinAudioItems(jellyfin, (p) =>
+    log(`warning: skipping invalid Jellyfin item (${p})`),
+  );
   return {
     jellyfin,
     items: list.map((i) => ({
@@ -158,7 +168,8 @@ async function run(files: string[], flags: BackfillFlags, io: BackfillIo): Promi
   let items = all;
   if (flags.startAfter !== undefined) {
     const at = items.findIndex((i) => i.id === flags.startAfter);
-    if (at < 0) throw new QwenAudioError('invalid-input', `--start-after: no item with id ${flags.startAfter}`);
+    if (at < 0)
+      throw new QwenAudioError('invalid-input', `--start-after: no item with id ${flags.startAfter}`);
     items = items.slice(at + 1);
   }
   if (flags.since) items = items.filter((i) => !i.createdAt || i.createdAt >= flags.since!);
@@ -193,7 +204,11 @@ async function run(files: string[], flags: BackfillFlags, io: BackfillIo): Promi
   const bar =
     io.isTTY && flags.progress
       ? new cliProgress.SingleBar(
-          { format: 'backfill [{bar}] {value}/{total} | ETA {eta_formatted} | ok {ok} skip {skip} fail {fail}', etaBuffer: 20 },
+          {
+            format:
+              'backfill [{bar}] {value}/{total} | ETA {eta_formatted} | ok {ok} skip {skip} fail {fail}',
+            etaBuffer: 20,
+          },
           cliProgress.Presets.shades_classic,
         )
       : null;
@@ -279,9 +294,12 @@ async function run(files: string[], flags: BackfillFlags, io: BackfillIo): Promi
                   : outcome.error;
             const elapsed = (Date.now() - started) / 1000;
             const eta = Math.round((elapsed / n) * (items.length - n));
-            io.err(`[${n}/${items.length}] ${outcome.outcome} ${item.id} in ${secs} s: ${detail} (ETA ${eta} s)`);
+            io.err(
+              `[${n}/${items.length}] ${outcome.outcome} ${item.id} in ${secs} s: ${detail} (ETA ${eta} s)`,
+            );
           }
-          if (flags.sleep > 0 && !io.stop?.aborted) await new Promise((r) => setTimeout(r, flags.sleep * 1000));
+          if (flags.sleep > 0 && !io.stop?.aborted)
+            await new Promise((r) => setTimeout(r, flags.sleep * 1000));
         }),
       ),
     );
@@ -320,11 +338,21 @@ export async function runCli(argv: string[], io: BackfillIo): Promise<number> {
     .option('--force', 're-analyse even unchanged or already-done items')
     .option('--enable', 'run even when JELLYFIN_AUDIO_QWEN_ENABLE is off')
     .option('--state <path>', 'resume state file', '.pmoves-qwen-audio-state.json')
-    .addOption(new Option('--store <kind>', 'where results go (default: supabase when SUPABASE_URL is set, else pglite)').choices(['pglite', 'postgres', 'supabase']))
+    .addOption(
+      new Option(
+        '--store <kind>',
+        'where results go (default: supabase when SUPABASE_URL is set, else pglite)',
+      ).choices(['pglite', 'postgres', 'supabase']),
+    )
     .option('--pglite-dir <dir>', 'PGlite data directory', '.pmoves-qwen-audio-db')
     .option('--database-url <url>', 'PostgreSQL URL for --store postgres (default DATABASE_URL)')
     .option('--namespace <ns>', 'namespace stored with each row', 'pmoves')
-    .addOption(new Option('--backend <name>', 'model backend (default QWEN_AUDIO_BACKEND)').choices(['ollama', 'openai']))
+    .addOption(
+      new Option('--backend <name>', 'model backend (default QWEN_AUDIO_BACKEND)').choices([
+        'ollama',
+        'openai',
+      ]),
+    )
     .option('--url <url>', 'backend URL (default QWEN_AUDIO_URL)')
     .option('--model <name>', 'model (default QWEN_MODEL_NAME)')
     .option('--max-windows <n>', 'most 30 s windows per item', positiveInt('--max-windows'))
@@ -349,6 +377,9 @@ export async function runCli(argv: string[], io: BackfillIo): Promise<number> {
       return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
     }
     io.err(`error: ${e.message ?? String(err)}`);
-    return err instanceof QwenAudioError && ['config', 'invalid-input', 'model-not-found', 'no-audio-capability'].includes(err.code) ? 2 : 1;
+    return err instanceof QwenAudioError &&
+      ['config', 'invalid-input', 'model-not-found', 'no-audio-capability'].includes(err.code)
+      ? 2
+      : 1;
   }
 }

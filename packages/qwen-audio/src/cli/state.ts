@@ -33,7 +33,10 @@ export async function loadState(path: string): Promise<BackfillState> {
   }
   const parsed = stateSchema.safeParse(json);
   if (!parsed.success) {
-    throw new QwenAudioError('invalid-input', `state file ${path} is invalid: ${describeZodIssues(parsed.error.issues)}`);
+    throw new QwenAudioError(
+      'invalid-input',
+      `state file ${path} is invalid: ${describeZodIssues(parsed.error.issues)}`,
+    );
   }
   return parsed.data;
 }

@@ -82,7 +82,7 @@ export class FeatureAccumulator {
     for (let k = 0; k < FRAME_SIZE; k++) {
       const v = this.frame[k]!;
       sq += v * v;
-      if (k > 0 && (this.frame[k - 1]! >= 0) !== (v >= 0)) crossings++;
+      if (k > 0 && this.frame[k - 1]! >= 0 !== v >= 0) crossings++;
     }
     this.zcrSum += crossings / (FRAME_SIZE - 1);
     this.rmsSum += Math.sqrt(sq / FRAME_SIZE);
@@ -137,7 +137,11 @@ export class FeatureAccumulator {
 }
 
 /** Features of one block of mono PCM (convenience over {@link FeatureAccumulator}). */
-export function extractFeatures(pcm: Float32Array, sampleRate: number, durationSeconds?: number): AudioFeatures {
+export function extractFeatures(
+  pcm: Float32Array,
+  sampleRate: number,
+  durationSeconds?: number,
+): AudioFeatures {
   const acc = new FeatureAccumulator(sampleRate);
   acc.push(pcm);
   return acc.finish(durationSeconds ?? pcm.length / sampleRate, 'full');

@@ -8,7 +8,12 @@
  * @param frameRate - frames per second of `onset`
  * @returns BPM, or null with under 4 s of envelope or no periodicity
  */
-export function estimateTempo(onset: Float32Array, frameRate: number, minBpm = 40, maxBpm = 240): number | null {
+export function estimateTempo(
+  onset: Float32Array,
+  frameRate: number,
+  minBpm = 40,
+  maxBpm = 240,
+): number | null {
   const n = onset.length;
   if (n < frameRate * 4) return null;
   // Remove the mean so a steady level does not look periodic at every lag.

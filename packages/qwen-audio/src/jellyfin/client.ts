@@ -40,17 +40,29 @@ const pageSchema = z.object({
  * GET with one retry on a connection-level failure (e.g. a kept-alive socket the server closed while
  * we were busy decoding); HTTP error statuses are returned, not retried.
  */
-async function getWithRetry(url: URL, apiKey: string, timeoutMs: number, signal?: AbortSignal): Promise<Response> {
+async function getWithRetry(
+  url: URL,
+  apiKey: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<Response> {
   for (let attempt = 1; ; attempt++) {
     const t = AbortSignal.timeout(timeoutMs);
     try {
-      return await fetch(url, { headers: jellyfinHeaders(apiKey), signal: signal ? AbortSignal.any([signal, t]) : t });
+      return await fetch(url, {
+        headers: jellyfinHeaders(apiKey),
+        signal: signal ? AbortSignal.any([signal, t]) : t,
+      });
     } catch (err) {
       if (attempt >= 2 || t.aborted || signal?.aborted) {
         const cause = (err as { cause?: { message?: string } }).cause?.message;
-        throw new QwenAudioError('source', `Jellyfin ${url.pathname} failed: ${(err as Error).message}${cause ? ` (${cause})` : ''}`, {
-          cause: err,
-        });
+        throw new QwenAudioError(
+          'source',
+          `Jellyfin ${url.pathname} failed: ${(err as Error).message}${cause ? ` (${cause})` : ''}`,
+          {
+            cause: err,
+          },
+        );
       }
     }
   }
@@ -91,7 +103,10 @@ export async function listJellyfinAudioItems(
     if (!res.ok) throw new QwenAudioError('source', `Jellyfin /Items answered HTTP ${res.status}`);
     const page = pageSchema.safeParse(await res.json().catch(() => null));
     if (!page.success) {
-      throw new QwenAudioError('source', `Jellyfin /Items reply is invalid: ${describeZodIssues(page.error.issues)}`);
+      throw new QwenAudioError(
+        'source',
+        `Jellyfin /Items reply is invalid: ${describeZodIssues(page.error.issues)}`,
+      );
     }
     page.data.Items.forEach((raw, i) => {
       const item = jellyfinItemSchema.safeParse(raw);
@@ -103,14 +118,22 @@ export async function listJellyfinAudioItems(
 }
 
 /** Downloads an item's original file (`/Items/{id}/Download`) to `dest`. */
-export async function downloadJellyfinItem(opts: JellyfinOptions, itemId: string, dest: string, signal?: AbortSignal): Promise<void> {
+export async function downloadJellyfinItem(
+  opts: JellyfinOptions,
+  itemId: string,
+  dest: string,
+  signal?: AbortSignal,
+): Promise<void> {
   const url = new URL(`/Items/${encodeURIComponent(itemId)}/Download`, opts.url);
   try {
     const res = await getWithRetry(url, opts.apiKey, opts.downloadTimeoutMs ?? 600_000, signal);
-    if (!res.ok || !res.body) throw new QwenAudioError('source', `Jellyfin download of ${itemId} answered HTTP ${res.status}`);
+    if (!res.ok || !res.body)
+      throw new QwenAudioError('source', `Jellyfin download of ${itemId} answered HTTP ${res.status}`);
     await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), createWriteStream(dest));
   } catch (cause) {
     if (cause instanceof QwenAudioError) throw cause;
-    throw new QwenAudioError('source', `Jellyfin download of ${itemId} failed: ${(cause as Error).message}`, { cause });
+    throw new QwenAudioError('source', `Jellyfin download of ${itemId} failed: ${(cause as Error).message}`, {
+      cause,
+    });
   }
 }

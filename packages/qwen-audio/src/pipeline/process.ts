@@ -51,7 +51,10 @@ export async function processItem(opts: ProcessItemOptions): Promise<ProcessOutc
       opts.force,
     );
     if (!need.analyze) return { outcome: 'skipped', reason: need.reason };
-    const result = await adapter.analyze(opts.path, { audioSha256: sha, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const result = await adapter.analyze(opts.path, {
+      audioSha256: sha,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
     if (result.status === 'skipped') return { outcome: 'skipped', reason: result.reason };
     await store.upsert({
       itemId,
@@ -74,7 +77,10 @@ export async function processItem(opts: ProcessItemOptions): Promise<ProcessOutc
     });
     return { outcome: 'processed', result };
   } catch (err) {
-    const e = err instanceof QwenAudioError ? err : new QwenAudioError('backend', (err as Error)?.message ?? String(err), { cause: err });
+    const e =
+      err instanceof QwenAudioError
+        ? err
+        : new QwenAudioError('backend', (err as Error)?.message ?? String(err), { cause: err });
     if (e.code === 'aborted') throw e;
     try {
       await store.recordFailure({

@@ -41,7 +41,11 @@ function toStored(row: Record<string, unknown>): StoredAudioAnalysis {
   if (!parsed.success) {
     throw new QwenAudioError('store', `stored row is invalid: ${describeZodIssues(parsed.error.issues)}`);
   }
-  return { ...parsed.data, createdAt: new Date(row.created_at as string), updatedAt: new Date(row.updated_at as string) };
+  return {
+    ...parsed.data,
+    createdAt: new Date(row.created_at as string),
+    updatedAt: new Date(row.updated_at as string),
+  };
 }
 
 async function wrap<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -74,7 +78,10 @@ export function createSqlStore(conn: SqlConnection, schema?: string): AudioAnaly
       wrap('upsert', async () => {
         const parsed = audioAnalysisRecordSchema.safeParse(input);
         if (!parsed.success) {
-          throw new QwenAudioError('invalid-input', `invalid analysis record: ${describeZodIssues(parsed.error.issues)}`);
+          throw new QwenAudioError(
+            'invalid-input',
+            `invalid analysis record: ${describeZodIssues(parsed.error.issues)}`,
+          );
         }
         const r = parsed.data;
         await conn.query(
@@ -118,7 +125,15 @@ export function createSqlStore(conn: SqlConnection, schema?: string): AudioAnaly
            on conflict (item_id) do update set status = 'failed', error = excluded.error, model = excluded.model,
              backend = excluded.backend, prompt_version = excluded.prompt_version,
              audio_sha256 = coalesce(excluded.audio_sha256, ${table}.audio_sha256), updated_at = now()`,
-          [f.itemId, f.namespace ?? 'pmoves', f.model, f.backend, f.promptVersion, f.audioSha256 ?? null, f.error],
+          [
+            f.itemId,
+            f.namespace ?? 'pmoves',
+            f.model,
+            f.backend,
+            f.promptVersion,
+            f.audioSha256 ?? null,
+            f.error,
+          ],
         );
       }),
     close: () => conn.close(),

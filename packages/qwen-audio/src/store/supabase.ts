@@ -48,25 +48,31 @@ export function createSupabaseStore(opts: SupabaseStoreOptions): AudioAnalysisSt
     },
   });
   const fail = (what: string, error: { message: string; code?: string }): never => {
-    throw new QwenAudioError('store', `Supabase ${what} on ${TABLE} failed: ${error.message}${error.code ? ` (${error.code})` : ''}`, {
-      cause: error,
-    });
+    throw new QwenAudioError(
+      'store',
+      `Supabase ${what} on ${TABLE} failed: ${error.message}${error.code ? ` (${error.code})` : ''}`,
+      {
+        cause: error,
+      },
+    );
   };
   return {
     async migrate() {
       const { error } = await client.from(TABLE).select('item_id').limit(1).retry(false);
       if (error) {
-        fail(
-          'table check',
-          {
-            message: `${error.message}; apply migrations/001_media_audio_analysis.sql (exported as MEDIA_AUDIO_ANALYSIS_MIGRATION_SQL) to the project`,
-            code: error.code,
-          },
-        );
+        fail('table check', {
+          message: `${error.message}; apply migrations/001_media_audio_analysis.sql (exported as MEDIA_AUDIO_ANALYSIS_MIGRATION_SQL) to the project`,
+          code: error.code,
+        });
       }
     },
     async get(itemId) {
-      const { data, error } = await client.from(TABLE).select('*').eq('item_id', itemId).maybeSingle().retry(false);
+      const { data, error } = await client
+        .from(TABLE)
+        .select('*')
+        .eq('item_id', itemId)
+        .maybeSingle()
+        .retry(false);
       if (error) fail('read', error);
       if (!data) return null;
       const row = data as Record<string, unknown>;
@@ -90,7 +96,10 @@ export function createSupabaseStore(opts: SupabaseStoreOptions): AudioAnalysisSt
         error: row.error,
       });
       if (!parsed.success) {
-        throw new QwenAudioError('store', `Supabase row is invalid: ${describeZodIssues(parsed.error.issues)}`);
+        throw new QwenAudioError(
+          'store',
+          `Supabase row is invalid: ${describeZodIssues(parsed.error.issues)}`,
+        );
       }
       const stored: StoredAudioAnalysis = {
         ...parsed.data,
@@ -102,50 +111,59 @@ export function createSupabaseStore(opts: SupabaseStoreOptions): AudioAnalysisSt
     async upsert(input) {
       const parsed = audioAnalysisRecordSchema.safeParse(input);
       if (!parsed.success) {
-        throw new QwenAudioError('invalid-input', `invalid analysis record: ${describeZodIssues(parsed.error.issues)}`);
+        throw new QwenAudioError(
+          'invalid-input',
+          `invalid analysis record: ${describeZodIssues(parsed.error.issues)}`,
+        );
       }
       const r = parsed.data;
-      const { error } = await client.from(TABLE).upsert(
-        {
-          item_id: r.itemId,
-          namespace: r.namespace,
-          summary: r.summary,
-          tags: r.tags,
-          mood: r.mood,
-          confidence: r.confidence,
-          confidence_source: r.confidenceSource,
-          language: r.language,
-          model: r.model,
-          backend: r.backend,
-          prompt_version: r.promptVersion,
-          audio_sha256: r.audioSha256,
-          duration_seconds: r.durationSeconds,
-          features: r.features,
-          raw: r.raw ?? null,
-          status: r.status,
-          error: r.error,
-          updated_at: new Date().toISOString(),
-        },
-        { onConflict: 'item_id' },
-      ).retry(false);
+      const { error } = await client
+        .from(TABLE)
+        .upsert(
+          {
+            item_id: r.itemId,
+            namespace: r.namespace,
+            summary: r.summary,
+            tags: r.tags,
+            mood: r.mood,
+            confidence: r.confidence,
+            confidence_source: r.confidenceSource,
+            language: r.language,
+            model: r.model,
+            backend: r.backend,
+            prompt_version: r.promptVersion,
+            audio_sha256: r.audioSha256,
+            duration_seconds: r.durationSeconds,
+            features: r.features,
+            raw: r.raw ?? null,
+            status: r.status,
+            error: r.error,
+            updated_at: new Date().toISOString(),
+          },
+          { onConflict: 'item_id' },
+        )
+        .retry(false);
       if (error) fail('upsert', error);
     },
     async recordFailure(f) {
       // Only these columns are sent, so a merge-duplicates upsert keeps an earlier summary and tags.
-      const { error } = await client.from(TABLE).upsert(
-        {
-          item_id: f.itemId,
-          namespace: f.namespace ?? 'pmoves',
-          model: f.model,
-          backend: f.backend,
-          prompt_version: f.promptVersion,
-          ...(f.audioSha256 ? { audio_sha256: f.audioSha256 } : {}),
-          status: 'failed',
-          error: f.error,
-          updated_at: new Date().toISOString(),
-        },
-        { onConflict: 'item_id' },
-      ).retry(false);
+      const { error } = await client
+        .from(TABLE)
+        .upsert(
+          {
+            item_id: f.itemId,
+            namespace: f.namespace ?? 'pmoves',
+            model: f.model,
+            backend: f.backend,
+            prompt_version: f.promptVersion,
+            ...(f.audioSha256 ? { audio_sha256: f.audioSha256 } : {}),
+            status: 'failed',
+            error: f.error,
+            updated_at: new Date().toISOString(),
+          },
+          { onConflict: 'item_id' },
+        )
+        .retry(false);
       if (error) fail('failure record', error);
     },
     async close() {

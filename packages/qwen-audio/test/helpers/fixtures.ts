@@ -20,7 +20,8 @@ export async function synth(out: string, lavfi: string, extra: string[] = []): P
   return out;
 }
 
-export const tone = (freq: number, seconds: number, rate = 44100) => `sine=frequency=${freq}:duration=${seconds}:sample_rate=${rate}`;
+export const tone = (freq: number, seconds: number, rate = 44100) =>
+  `sine=frequency=${freq}:duration=${seconds}:sample_rate=${rate}`;
 
 /** Whether a system command exists (espeak-ng is installed by scripts/test.sh). */
 export async function hasCommand(cmd: string): Promise<boolean> {

@@ -29,13 +29,20 @@ export async function startServer(handler: Handler): Promise<TestServer> {
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const u = new URL(req.url ?? '/', 'http://127.0.0.1');
-      let json: unknown = undefined;
+      let json: unknown;
       try {
         json = body ? JSON.parse(body) : undefined;
       } catch {
         json = undefined;
       }
-      const rec: RecordedRequest = { method: req.method ?? 'GET', path: u.pathname, query: u.searchParams, headers: req.headers, body, json };
+      const rec: RecordedRequest = {
+        method: req.method ?? 'GET',
+        path: u.pathname,
+        query: u.searchParams,
+        headers: req.headers,
+        body,
+        json,
+      };
       requests.push(rec);
       Promise.resolve(handler(rec, res)).catch((err: Error) => {
         if (!res.headersSent) sendJson(res, 599, { error: `test handler threw: ${err.message}` });
@@ -55,7 +62,12 @@ export async function startServer(handler: Handler): Promise<TestServer> {
   };
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   if (res.destroyed) return;
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
   res.end(JSON.stringify(body));
@@ -92,17 +104,26 @@ export function fakeOllama(opts: FakeOllamaOptions): Promise<TestServer> {
         modelfile: '# test',
         parameters: '',
         template: '{{ .Prompt }}',
-        details: { parent_model: '', format: 'gguf', family: 'qwen2', families: ['qwen2'], parameter_size: '8.4B', quantization_level: 'Q4_K_M' },
+        details: {
+          parent_model: '',
+          format: 'gguf',
+          family: 'qwen2',
+          families: ['qwen2'],
+          parameter_size: '8.4B',
+          quantization_level: 'Q4_K_M',
+        },
         model_info: { 'general.architecture': 'qwen2' },
         capabilities: caps,
         modified_at: '2025-01-01T00:00:00Z',
       });
     }
     if (req.method === 'POST' && req.path === '/api/chat') {
-      if (!opts.models[model]) return sendJson(res, 404, { error: `model "${model}" not found, try pulling it first` });
+      if (!opts.models[model])
+        return sendJson(res, 404, { error: `model "${model}" not found, try pulling it first` });
       const reply = opts.chat(n++, body);
       if (reply.delayMs) await sleep(reply.delayMs);
-      if (reply.status && reply.status >= 400) return sendJson(res, reply.status, { error: reply.error ?? 'boom' });
+      if (reply.status && reply.status >= 400)
+        return sendJson(res, reply.status, { error: reply.error ?? 'boom' });
       return sendJson(res, 200, {
         model,
         created_at: new Date().toISOString(),
@@ -115,7 +136,9 @@ export function fakeOllama(opts: FakeOllamaOptions): Promise<TestServer> {
         prompt_eval_duration: 10,
         eval_count: 5,
         eval_duration: 10,
-        ...(reply.logprobs ? { logprobs: reply.logprobs.map((lp, i) => ({ token: `t${i}`, logprob: lp, bytes: [116] })) } : {}),
+        ...(reply.logprobs
+          ? { logprobs: reply.logprobs.map((lp, i) => ({ token: `t${i}`, logprob: lp, bytes: [116] })) }
+          : {}),
       });
     }
     sendJson(res, 404, { error: '404 page not found' });
@@ -135,19 +158,40 @@ export function fakeOpenAI(opts: FakeOpenAIOptions): Promise<TestServer> {
     if (req.method === 'GET' && req.path === '/v1/models') {
       return sendJson(res, 200, {
         object: 'list',
-        data: opts.models.map((m) => ({ id: m.id, object: 'model', created: 1700000000, owned_by: 'vllm', root: m.id, ...(m.capabilities ? { capabilities: m.capabilities } : {}) })),
+        data: opts.models.map((m) => ({
+          id: m.id,
+          object: 'model',
+          created: 1700000000,
+          owned_by: 'vllm',
+          root: m.id,
+          ...(m.capabilities ? { capabilities: m.capabilities } : {}),
+        })),
       });
     }
     if (req.method === 'POST' && req.path === '/v1/chat/completions') {
       const body = (req.json ?? {}) as Record<string, unknown>;
       const model = String(body.model ?? '');
       if (!opts.models.some((m) => m.id === model)) {
-        return sendJson(res, 404, { error: { message: `The model \`${model}\` does not exist.`, type: 'NotFoundError', param: null, code: 404 } });
+        return sendJson(res, 404, {
+          error: {
+            message: `The model \`${model}\` does not exist.`,
+            type: 'NotFoundError',
+            param: null,
+            code: 404,
+          },
+        });
       }
       const reply = opts.chat(n++, body);
       if (reply.delayMs) await sleep(reply.delayMs);
       if (reply.status && reply.status >= 400) {
-        return sendJson(res, reply.status, { error: { message: reply.error ?? 'boom', type: 'InternalServerError', param: null, code: reply.status } });
+        return sendJson(res, reply.status, {
+          error: {
+            message: reply.error ?? 'boom',
+            type: 'InternalServerError',
+            param: null,
+            code: reply.status,
+          },
+        });
       }
       return sendJson(res, 200, {
         id: `chatcmpl-${n}`,
@@ -158,7 +202,16 @@ export function fakeOpenAI(opts: FakeOpenAIOptions): Promise<TestServer> {
           {
             index: 0,
             message: { role: 'assistant', content: reply.content ?? '' },
-            logprobs: reply.logprobs ? { content: reply.logprobs.map((lp, i) => ({ token: `t${i}`, logprob: lp, bytes: [116], top_logprobs: [] })) } : null,
+            logprobs: reply.logprobs
+              ? {
+                  content: reply.logprobs.map((lp, i) => ({
+                    token: `t${i}`,
+                    logprob: lp,
+                    bytes: [116],
+                    top_logprobs: [],
+                  })),
+                }
+              : null,
             finish_reason: 'stop',
           },
         ],
@@ -171,5 +224,34 @@ export function fakeOpenAI(opts: FakeOpenAIOptions): Promise<TestServer> {
 
 /** A valid analysis reply as a model might send it. */
 export function replyJson(over: Record<string, unknown> = {}): string {
-  return JSON.stringify({ summary: 'A steady electronic tone with no vocals.', tags: ['Electronic', ' tone ', 'electronic', 'test-signal'], mood: 'Calm', confidence: 0.8, language: null, ...over });
+  return JSON.stringify({
+    summary: 'A steady electronic tone with no vocals.',
+    tags: ['Electronic', ' tone ', 'electronic', 'test-signal'],
+    mood: 'Calm',
+    confidence: 0.8,
+    language: null,
+    ...over,
+  });
+}
+
+/** The parts of an Ollama /api/chat request body the tests inspect. */
+export interface OllamaChatBody {
+  model: string;
+  stream: boolean;
+  think: boolean;
+  keep_alive: string;
+  logprobs: boolean;
+  options: { temperature: number };
+  format: { type: string; required: string[] };
+  messages: Array<{ role: string; content: string; images?: string[] }>;
+}
+
+/** The parts of an OpenAI /v1/chat/completions request body the tests inspect. */
+export interface OpenAIChatBody {
+  model: string;
+  response_format: { json_schema: { schema: { properties: Record<string, unknown> } } };
+  messages: Array<{
+    role: string;
+    content: string | Array<{ type: string; text?: string; input_audio?: { data: string; format: string } }>;
+  }>;
 }
