@@ -77,6 +77,8 @@ function dot(a: Vector, b: Vector): number {
   return s;
 }
 
+const clampCos = (c: number) => Math.max(-1, Math.min(1, c));
+
 /** Cosine of a unit query against any vector (precomputed embeddings may not be normalised). */
 function cosine(unitQuery: Vector, v: Vector): number {
   const d = dot(unitQuery, v);
@@ -177,8 +179,9 @@ export function createClipProvider(options: ClipProviderOptions = {}): ClipReran
       need.forEach((t, i) =>
         share(textInflight, t, () =>
           batch.then((vecs) => {
-            cache.set(`text:${t}`, vecs[i]!);
-            return vecs[i]!;
+            const u = unit(vecs[i]!);
+            cache.set(`text:${t}`, u);
+            return u;
           }),
         ),
       );
@@ -236,16 +239,29 @@ export function createClipProvider(options: ClipProviderOptions = {}): ClipReran
     refs: (string | Uint8Array)[],
     signal: AbortSignal,
   ): Promise<(Vector | Error)[]> {
-    const resolved = await Promise.all(
-      refs.map((ref) =>
-        resolveRef(ref, signal).catch((err: unknown) =>
-          err instanceof Error ? err : new Error(String(err)),
+    // Fast path without promises: URLs whose embedding is cached and fresh (the common repeat query).
+    const now = Date.now();
+    const pending: Promise<void>[] = [];
+    const resolved = refs.map((ref, i): Resolved | Error | undefined => {
+      if (typeof ref === 'string') {
+        const known = urls.get(ref);
+        if (known && now - known.checkedAt < o.revalidateAfterMs) {
+          const vector = cache.get(known.key);
+          if (vector) return { key: known.key, vector };
+        }
+      }
+      pending.push(
+        resolveRef(ref, signal).then(
+          (r) => void (resolved[i] = r),
+          (err: unknown) => void (resolved[i] = err instanceof Error ? err : new Error(String(err))),
         ),
-      ),
-    );
+      );
+      return undefined;
+    });
+    if (pending.length) await Promise.all(pending);
     const batch = new Map<string, ImageInput>();
     for (const r of resolved) {
-      if (r instanceof Error || r.vector || !r.input) continue;
+      if (!r || r instanceof Error || r.vector || !r.input) continue;
       if (!cache.has(r.key) && !embedInflight.has(r.key)) batch.set(r.key, r.input);
     }
     if (batch.size) {
@@ -256,28 +272,26 @@ export function createClipProvider(options: ClipProviderOptions = {}): ClipReran
           run.then(
             (out) => {
               const r = out[i];
-              const value: Vector | Error =
-                r?.embedding ?? r?.error ?? new Error('embedder returned no result');
-              if (value instanceof Float32Array) cache.set(key, value);
-              return value;
+              const value = r?.embedding ?? r?.error ?? new Error('embedder returned no result');
+              if (!(value instanceof Float32Array)) return value;
+              const u = unit(value); // cached vectors are unit length, so scoring is a dot product
+              cache.set(key, u);
+              return u;
             },
             (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
           ),
         ),
       );
     }
-    return Promise.all(
-      resolved.map(async (r) => {
-        if (r instanceof Error) return r;
-        if (r.vector) {
-          hits++;
-          return r.vector;
-        }
-        return (
-          cached(r.key) ?? embedInflight.get(r.key) ?? new Error('image embedding was evicted before use')
-        );
-      }),
-    );
+    const out = resolved.map((r): Vector | Error | Promise<Vector | Error> => {
+      if (!r || r instanceof Error) return r ?? new Error('image reference was not resolved');
+      if (r.vector) {
+        hits++;
+        return r.vector;
+      }
+      return cached(r.key) ?? embedInflight.get(r.key) ?? new Error('image embedding was evicted before use');
+    });
+    return out.some((x) => x instanceof Promise) ? Promise.all(out) : (out as (Vector | Error)[]);
   }
 
   async function rerank({
@@ -349,11 +363,11 @@ export function createClipProvider(options: ClipProviderOptions = {}): ClipReran
         const code = (r as { code?: string }).code;
         candidateWarnings.set(slot, `image not scored (${code ?? 'error'}): ${r.message}`);
       } else {
-        scores[slot] = cosine(qvec, r);
+        scores[slot] = clampCos(dot(qvec, r));
         considerBest(candidates[slot]!, scores[slot]!);
       }
     });
-    textSlots.forEach((slot, j) => (scores[slot] = cosine(qvec, textVecs[j]!)));
+    textSlots.forEach((slot, j) => (scores[slot] = clampCos(dot(qvec, textVecs[j]!))));
     const out: ProviderScores = {
       scores,
       scoreKind: 'similarity',
