@@ -3,10 +3,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { ClipError } from '../errors';
 import { DEFAULT_PREPROCESSOR_CONFIG, createPreprocessor, parsePreprocessorConfig } from './index';
+
+// Decoding and resampling real photos: generous per-test time for a shared, busy 2-core machine.
+vi.setConfig({ testTimeout: 60_000 });
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const imagesDir = path.resolve(repoRoot, '../shared/fixtures/images');

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ClipError } from '../errors';
 import type { RawImage } from '../types';
 import {
@@ -12,6 +12,9 @@ import {
   parsePreprocessorConfig,
   type PreprocessorConfig,
 } from './index';
+
+// Decoding and resampling real photos: generous per-test time for a shared, busy 2-core machine.
+vi.setConfig({ testTimeout: 60_000 });
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const imagesDir = path.resolve(repoRoot, '../shared/fixtures/images');
