@@ -74,16 +74,30 @@ export function fitEmbedText(draft: EmbedDraft): FittedText {
     else fieldSlots = fieldSlots.filter((s) => s !== victim);
   }
 
-  // 3. Hand out the remaining room by tier, in display order.
-  let room = DISCORD_LIMITS.total - used();
+  // 3. Hand out the remaining room by tier, in display order. A cut text can come out shorter than its budget
+  //    (a link or a grapheme cluster that does not fit is left out whole), so the room it did not use is handed
+  //    out again, a few times at most.
   const ordered = [title, description, ...fieldSlots].filter((s): s is Slot => !!s);
-  for (const tier of [0, 1, 2, 3]) {
-    for (const s of ordered) {
-      if (s.piece.tier !== tier || room <= 0) continue;
-      const grow = Math.min(s.cap - s.budget, room);
-      s.budget += grow;
-      room -= grow;
+  for (let pass = 0; pass < 4; pass++) {
+    for (const s of ordered) s.budget = Math.min(s.piece.floor, s.cap);
+    let room = DISCORD_LIMITS.total - used();
+    for (const tier of [0, 1, 2, 3]) {
+      for (const s of ordered) {
+        if (s.piece.tier !== tier || room <= 0) continue;
+        const grow = Math.min(s.cap - s.budget, room);
+        s.budget += grow;
+        room -= grow;
+      }
     }
+    let reclaimed = false;
+    for (const s of ordered) {
+      const actual = discordLength(s.piece.render(s.budget));
+      if (actual < s.budget && s.budget < s.piece.natural) {
+        s.cap = actual;
+        reclaimed = true;
+      }
+    }
+    if (!reclaimed || room > 0) break;
   }
 
   const descriptionText = description ? description.piece.render(description.budget) : undefined;

@@ -1,5 +1,5 @@
 import { discordLength } from './limits';
-import { ELLIPSIS, truncateText } from './truncate';
+import { ELLIPSIS, TextCutter } from './truncate';
 
 /**
  * How much a piece of embed text matters when the embed must shrink: enrichment gives way first, then the summary,
@@ -23,16 +23,18 @@ export interface Piece {
 /** Budget below which text is not worth shortening further (it is dropped instead, when it may be). */
 const FLOOR = 48;
 
-/** Plain text, cut with {@link truncateText}. */
+/** Plain text, cut with a {@link TextCutter}. */
 export function textPiece(text: string, tier: Tier): Piece {
   const natural = discordLength(text);
-  return { tier, natural, floor: Math.min(natural, FLOOR), render: (budget) => truncateText(text, budget) };
+  const cutter = new TextCutter(text);
+  return { tier, natural, floor: Math.min(natural, FLOOR), render: (budget) => cutter.truncate(budget) };
 }
 
 /** Text shown as inline code; a cut happens inside the backticks so the span stays closed. */
 export function codePiece(inner: string, tier: Tier): Piece {
   const full = `\`${inner}\``;
   const natural = discordLength(full);
+  const cutter = new TextCutter(inner);
   return {
     tier,
     natural,
@@ -41,8 +43,8 @@ export function codePiece(inner: string, tier: Tier): Piece {
       budget >= natural
         ? full
         : budget >= 3
-          ? `\`${truncateText(inner, budget - 2)}\``
-          : truncateText(full, budget),
+          ? `\`${cutter.truncate(budget - 2)}\``
+          : ELLIPSIS.slice(0, budget),
   };
 }
 

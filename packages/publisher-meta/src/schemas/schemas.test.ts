@@ -116,7 +116,9 @@ describe('createEnvelope', () => {
     expect(messageOf(() => createEnvelope('content.published.v1', payload, { id: 'abc' }))).toMatch(
       /^Invalid .*id: /,
     );
-    expect(messageOf(() => createEnvelope('nope.v1' as never, payload))).toMatch(/Unknown topic: nope\.v1/);
+    expect(messageOf(() => createEnvelope('nope.v1' as never, payload as never))).toMatch(
+      /Unknown topic: nope\.v1/,
+    );
   });
 });
 
