@@ -40,6 +40,7 @@ export {
   MAX_TAGS,
   analysisResultSchema,
   audioFeaturesSchema,
+  backendNameSchema,
   chunkResultSchema,
   confidenceSourceSchema,
   modelReplySchema,

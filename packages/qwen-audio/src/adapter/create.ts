@@ -68,7 +68,13 @@ export const qwenAudioAdapterOptionsSchema = z.object({
   /** Request token log-probabilities; default true. */
   logprobs: z.boolean().optional(),
   /** Environment to read instead of `process.env`. */
-  env: z.record(z.string(), z.string().optional()).optional(),
+  // z.custom rather than z.record: process.env is not a plain object and z.record refuses it.
+  env: z
+    .custom<Record<string, string | undefined>>(
+      (v) => typeof v === 'object' && v !== null,
+      'expected an object of strings',
+    )
+    .optional(),
 });
 
 /** See {@link qwenAudioAdapterOptionsSchema}. */
