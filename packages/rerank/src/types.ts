@@ -69,7 +69,12 @@ export const ProviderAttemptSchema = z.object({
 });
 
 /** Best CLIP image match, for the publisher's `meta.clip_best_match` (score = cosine, −1..1). */
-export const BestMatchSchema = z.object({ asset_id: z.string(), score: z.number().min(-1).max(1) });
+export const BestMatchSchema = z.object({
+  asset_id: z.string(),
+  score: z.number().min(-1).max(1),
+  /** CLIP model that produced the score, when known. */
+  model: z.string().optional(),
+});
 
 /** The result of a rerank. */
 export const RerankResultSchema = z.object({

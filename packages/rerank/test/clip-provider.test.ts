@@ -88,7 +88,7 @@ describe('clip provider (stub embedder)', () => {
     expect(unscored[4]!.warning).toMatch(/\(fetch\).*HTTP 404/);
     expect(res.warnings.filter((w) => w.startsWith('candidate '))).toHaveLength(5);
     // Best image match (text-text matches do not count): cosine −1..1 with the asset id.
-    expect(res.bestMatch).toEqual({ asset_id: 'asset-cat', score: expect.closeTo(1, 5) });
+    expect(res.bestMatch).toEqual({ asset_id: 'asset-cat', score: expect.closeTo(1, 5), model: 'stub-clip' });
     expect(violations).toEqual([]);
     await provider.dispose();
   });

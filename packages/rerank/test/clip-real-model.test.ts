@@ -84,6 +84,7 @@ describe('clip provider with the real embedder (generated tiny model)', () => {
     expect(res.bestMatch).toEqual({
       asset_id: { 'chelsea-url': 'A1', 'astronaut-bytes': 'A2', 'coffee-path': 'A3' }[best],
       score: expect.closeTo(want[best]!, 5),
+      model: TINY_MODEL,
     });
     expect(res.bestMatch!.score).toBeGreaterThanOrEqual(-1);
     expect(res.bestMatch!.score).toBeLessThanOrEqual(1);

@@ -43,7 +43,7 @@ describe('clip provider over CLIP_ENDPOINT', () => {
     expect(res.hits.map((h) => h.id)).toEqual(['cat', 'dog', 'private']);
     expect(res.hits[1]!.score).toBeCloseTo(cos(vectorFor('cat'), vectorFor('dog')), 5);
     expect(res.hits[2]!.warning).toMatch(/blocked/);
-    expect(res.bestMatch).toEqual({ asset_id: 'vid-1', score: expect.closeTo(1, 5) });
+    expect(res.bestMatch).toEqual({ asset_id: 'vid-1', score: expect.closeTo(1, 5), model: 'stub-clip' });
     expect(reranker.status()).toMatchObject({ provider: 'clip', device: 'remote', loaded: true });
     await reranker.dispose();
 

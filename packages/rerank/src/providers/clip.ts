@@ -374,7 +374,7 @@ export function createClipProvider(options: ClipProviderOptions = {}): ClipReran
       model: loaded?.info().model ?? o.model ?? o.modelPath ?? o.endpoint ?? null,
       candidateWarnings,
     };
-    if (best) out.bestMatch = best;
+    if (best) out.bestMatch = out.model ? { ...best, model: out.model } : best;
     return out;
   }
 
