@@ -268,7 +268,7 @@ export async function resampleCrop(
   }
 
   // Vertical pass at the kept rows.
-  const acc = new Float64Array(rowLen);
+  const acc = new Int32Array(rowLen);
   const rw = rows.weights;
   const rStride = rows.stride;
   const outRowLen = plan.outWidth * 3;
@@ -280,7 +280,7 @@ export async function resampleCrop(
     for (let y = 0; y < n; y++) {
       const w = rw[kb + y]!;
       const base = (ymin + y - firstRow) * rowLen;
-      for (let j = 0; j < rowLen; j++) acc[j] = acc[j]! + tmp[base + j]! * w;
+      for (let j = 0; j < rowLen; j++) acc[j] = (acc[j]! + Math.imul(tmp[base + j]!, w)) | 0;
     }
     let o = (plan.dstTop + yy) * outRowLen + plan.dstLeft * 3;
     if (nc === 1) {
