@@ -52,6 +52,7 @@ describe('OpenAI-compatible backend through the real openai client', () => {
     const r = (await adapter.analyze(clip)) as AnalysisResult;
     expect(s.requests.map((q) => `${q.method} ${q.path}`)).toEqual([
       'GET /v1/models',
+      'GET /props', // llama-server probe; vLLM answers 404 and the model id decides
       'POST /v1/chat/completions',
     ]);
     const req = chats(s)[0]!;
@@ -95,6 +96,40 @@ describe('OpenAI-compatible backend through the real openai client', () => {
       assumeAudioCapable: true,
     });
     expect(((await s.adapter.analyze(clip)) as AnalysisResult).model).toBe('llama-3.1-8b');
+  });
+
+  it("follows llama-server's /props modalities: audio true accepts any id, audio false refuses even an audio id", async () => {
+    server = await fakeOpenAI({
+      models: [{ id: 'model.gguf' }],
+      chat: () => ({ content: replyJson() }),
+      modalities: { vision: false, audio: true },
+    });
+    let adapter = createQwenAudioAdapter({
+      backend: 'openai',
+      url: `${server.url}/v1`,
+      model: 'model.gguf',
+      enabled: true,
+      env: {},
+    });
+    expect(((await adapter.analyze(clip)) as AnalysisResult).status).toBe('ok');
+    expect(server.requests.map((r) => r.path)).toEqual(['/v1/models', '/props', '/v1/chat/completions']);
+    await server.close();
+    server = await fakeOpenAI({
+      models: [{ id: MODEL }],
+      chat: () => ({ content: replyJson() }),
+      modalities: { vision: true, audio: false },
+    });
+    adapter = createQwenAudioAdapter({
+      backend: 'openai',
+      url: `${server.url}/v1`,
+      model: MODEL,
+      enabled: true,
+      env: {},
+    });
+    await expect(adapter.analyze(clip)).rejects.toMatchObject({
+      code: 'no-audio-capability',
+      message: expect.stringContaining('--mmproj'),
+    });
   });
 
   it('accepts a model whose /v1/models entry lists an audio capability', async () => {

@@ -58,10 +58,14 @@ export async function* streamPcm(path: string, opts: DecodeOptions): AsyncGenera
       carry = whole < buf.length ? Buffer.from(buf.subarray(whole)) : null;
       buf = buf.subarray(0, whole);
       if (buf.length === 0) continue;
-      // Copy into an aligned Float32Array (Buffer offsets are not always 4-byte aligned).
-      const samples = new Float32Array(buf.length / 4);
-      Buffer.from(samples.buffer).set(buf);
-      yield samples;
+      // Zero-copy view when the chunk is 4-byte aligned (stream chunks are never reused); else copy.
+      if (buf.byteOffset % 4 === 0) {
+        yield new Float32Array(buf.buffer, buf.byteOffset, buf.length / 4);
+      } else {
+        const samples = new Float32Array(buf.length / 4);
+        Buffer.from(samples.buffer).set(buf);
+        yield samples;
+      }
     }
     const code = await exited;
     if (opts.signal?.aborted) {

@@ -24,6 +24,23 @@ export interface OpenAIBackendOptions {
 
 const AUDIO_MODEL_ID = /audio|omni|voxtral|ultravox/i;
 
+/** `modalities` from llama-server's `GET /props` (sibling of `/v1`), or null when the server has none. */
+async function llamaServerModalities(
+  baseUrl: string,
+  signal: AbortSignal,
+): Promise<{ audio?: boolean } | null> {
+  const url = new URL(baseUrl.replace(/\/v1\/?$/, '') + '/props');
+  try {
+    const res = await fetch(url, { signal });
+    if (!res.ok) return null;
+    const body = (await res.json()) as { modalities?: { audio?: unknown } };
+    const audio = body?.modalities?.audio;
+    return typeof audio === 'boolean' ? { audio } : null;
+  } catch {
+    return null; // not llama-server (vLLM has no /props), or unreachable: fall back to the model id
+  }
+}
+
 function mapOpenAIError(err: unknown, model: string, signal: AbortSignal, what: string): QwenAudioError {
   if (err instanceof QwenAudioError) return err;
   if (err instanceof OpenAI.APIConnectionTimeoutError) {
@@ -86,11 +103,21 @@ export function createOpenAIBackend(opts: OpenAIBackendOptions): AudioBackend {
       }
       if (opts.assumeAudioCapable) return;
       const caps = Array.isArray(entry.capabilities) ? entry.capabilities.map(String) : [];
-      if (caps.includes('audio') || AUDIO_MODEL_ID.test(entry.id)) return;
+      if (caps.includes('audio')) return;
+      // llama.cpp's llama-server reports what its loaded projector accepts in /props.
+      const modalities = await llamaServerModalities(opts.url, signal);
+      if (modalities?.audio === false) {
+        throw new QwenAudioError(
+          'no-audio-capability',
+          `llama-server at ${opts.url} reports modalities.audio = false for "${opts.model}" (start it with the ` +
+            `model's audio --mmproj); it would ignore the audio. ${AUDIO_BACKENDS_HINT}`,
+        );
+      }
+      if (modalities?.audio === true || AUDIO_MODEL_ID.test(entry.id)) return;
       throw new QwenAudioError(
         'no-audio-capability',
-        `model "${opts.model}" does not look audio-capable (no "audio" capability in /v1/models and not an ` +
-          `audio model id); refusing to send audio it would ignore. ${AUDIO_BACKENDS_HINT} ` +
+        `model "${opts.model}" does not look audio-capable (no "audio" capability in /v1/models, no audio ` +
+          `modality in /props, not an audio model id); refusing to send audio it would ignore. ${AUDIO_BACKENDS_HINT} ` +
           'If you know it takes audio, set assumeAudioCapable.',
       );
     },

@@ -149,6 +149,8 @@ export interface FakeOpenAIOptions {
   /** Served model ids, optionally with a capabilities list in the /v1/models entry. */
   models: Array<{ id: string; capabilities?: string[] }>;
   chat: (n: number, body: Record<string, unknown>) => CannedReply;
+  /** When set, answer llama-server's GET /props with these modalities. */
+  modalities?: { vision: boolean; audio: boolean };
 }
 
 /** OpenAI-compatible server (vLLM flavour): /v1/models and /v1/chat/completions; errors as {"error": {message, type, param, code}}. */
@@ -166,6 +168,14 @@ export function fakeOpenAI(opts: FakeOpenAIOptions): Promise<TestServer> {
           root: m.id,
           ...(m.capabilities ? { capabilities: m.capabilities } : {}),
         })),
+      });
+    }
+    if (req.method === 'GET' && req.path === '/props' && opts.modalities) {
+      return sendJson(res, 200, {
+        default_generation_settings: {},
+        total_slots: 1,
+        model_path: '/models/m.gguf',
+        modalities: opts.modalities,
       });
     }
     if (req.method === 'POST' && req.path === '/v1/chat/completions') {
