@@ -46,7 +46,9 @@ export class PublisherMetaValidationError extends Error {
   /** Builds the error from zod issues; `label` names what was being validated (e.g. `content.published.v1 payload`). */
   constructor(
     label: string,
-    issues: readonly (IssueLike | z.core.$ZodIssue)[],
+    issues: readonly (
+      { readonly path: readonly PropertyKey[]; readonly message: string } | z.core.$ZodIssue
+    )[],
     prefix: readonly PropertyKey[] = [],
   ) {
     const expanded = issues.flatMap((i) => ('code' in i ? expandUnions([i]) : [i]));
