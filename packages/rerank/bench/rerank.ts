@@ -38,7 +38,10 @@ function modelDir(): string {
   if (existsSync(sharedStamp) && readFileSync(sharedStamp, 'utf8') === stamp)
     return join(shared, 'xenova-split');
   const own = resolve(here, '../.models/vit-b32');
-  console.error(`generating the ViT-B/32-dimension test model under ${own} …`);
+  const ownStamp = join(own, 'stamp.json');
+  if (!existsSync(ownStamp) || readFileSync(ownStamp, 'utf8') !== stamp) {
+    console.error(`generating the ViT-B/32-dimension test model under ${own} …`);
+  }
   ensureModels({ outDir: own, ...opts });
   return join(own, 'xenova-split');
 }
