@@ -48,6 +48,8 @@ interface Timing {
   cpuMs: number;
   /** Main-thread (event loop) busy time per image: JavaScript work, the rest runs in libvips threads. */
   mainMs: number;
+  /** Largest event-loop delay while images run one at a time. */
+  sequentialDelayMs: number;
   parallelMs: number;
   maxDelayMs: number;
 }
@@ -55,6 +57,8 @@ interface Timing {
 /** Sequential wall and process CPU per image, then 4 in flight with the event-loop delay watched. */
 async function measure(run: Run, bytes: Uint8Array, n: number): Promise<Timing> {
   for (let i = 0; i < 3; i++) await run(bytes);
+  const sequentialDelay = monitorEventLoopDelay({ resolution: 1 });
+  sequentialDelay.enable();
   const cpu0 = process.cpuUsage();
   const elu0 = performance.eventLoopUtilization();
   const t0 = performance.now();
@@ -63,6 +67,7 @@ async function measure(run: Run, bytes: Uint8Array, n: number): Promise<Timing> 
   const mainMs = performance.eventLoopUtilization(elu0).active / n;
   const cpu = process.cpuUsage(cpu0);
   const cpuMs = (cpu.user + cpu.system) / 1000 / n;
+  sequentialDelay.disable();
 
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   histogram.enable();
@@ -78,7 +83,14 @@ async function measure(run: Run, bytes: Uint8Array, n: number): Promise<Timing> 
   );
   const parallelMs = (performance.now() - t1) / n;
   histogram.disable();
-  return { wallMs, cpuMs, mainMs, parallelMs, maxDelayMs: histogram.max / 1e6 };
+  return {
+    wallMs,
+    cpuMs,
+    mainMs,
+    sequentialDelayMs: sequentialDelay.max / 1e6,
+    parallelMs,
+    maxDelayMs: histogram.max / 1e6,
+  };
 }
 
 function diff(a: Uint8Array, b: Uint8Array): { max: number; mean: number } {
@@ -122,14 +134,14 @@ async function main(): Promise<void> {
 
   console.log('## Cost per image\n');
   console.log(
-    '| input | mode | wall ms (1 at a time) | process CPU ms | wall ms/image, 4 in flight | max event-loop delay ms |',
+    '| input | mode | wall ms (1 at a time) | process CPU ms | main-thread ms | max event-loop delay ms (1 at a time) | wall ms/image, 4 in flight | max event-loop delay ms (4 in flight) |',
   );
-  console.log('|---|---|---:|---:|---:|---:|');
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|');
   for (const [label, bytes, n] of cases) {
     for (const [mode, run] of Object.entries(runs)) {
       const t = await measure(run, bytes, n);
       console.log(
-        `| ${label} | ${mode} | ${f(t.wallMs)} | ${f(t.cpuMs)} | ${f(t.parallelMs)} | ${f(t.maxDelayMs)} |`,
+        `| ${label} | ${mode} | ${f(t.wallMs)} | ${f(t.cpuMs)} | ${f(t.mainMs)} | ${f(t.sequentialDelayMs)} | ${f(t.parallelMs)} | ${f(t.maxDelayMs)} |`,
       );
     }
   }
@@ -142,7 +154,7 @@ async function main(): Promise<void> {
       quick ? 12 : 96,
     );
     console.log(
-      `| the 12 fixtures | ${mode} | ${f(t.wallMs)} | ${f(t.cpuMs)} | ${f(t.parallelMs)} | ${f(t.maxDelayMs)} |`,
+      `| the 12 fixtures | ${mode} | ${f(t.wallMs)} | ${f(t.cpuMs)} | ${f(t.mainMs)} | ${f(t.sequentialDelayMs)} | ${f(t.parallelMs)} | ${f(t.maxDelayMs)} |`,
     );
   }
 
