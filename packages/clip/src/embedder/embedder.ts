@@ -8,6 +8,7 @@ import { checkFiles, hasVariant, rolesFor, type ModelSource, type Role } from '.
 import { createPreprocessor, parsePreprocessorConfig, type Preprocessor } from '../preprocess';
 import { ClipTokenizer } from '../tokenizer';
 import type { ClipEmbedder, ClipInfo, ImageEmbeddingResult, ImageInput } from '../types';
+import { PreprocessPool } from './preprocess-pool';
 import { resolveOptions, type ClipEmbedderOptions, type ResolvedOptions } from './options';
 
 /** The local embedder: {@link ClipEmbedder} plus the model-side helpers. */
@@ -38,8 +39,9 @@ class Embedder implements LocalClipEmbedder {
   private readonly roles = new Map<Role, Promise<LoadedRole>>();
   private tokenizer?: ClipTokenizer;
   private preprocessor?: Preprocessor;
-  /** Reusable image batch buffers (each `batch × 3 × H × W` floats). */
-  private readonly pool: ArrayBuffer[] = [];
+  /** Reusable image batch buffers (each `batch × 3 × H × W` floats), shared with the workers. */
+  private readonly pool: SharedArrayBuffer[] = [];
+  private workers?: Promise<PreprocessPool>;
   private first?: LoadedRole;
   private disposed = false;
   /** Roles whose session is ready (for the synchronous info()). */
@@ -178,7 +180,8 @@ class Embedder implements LocalClipEmbedder {
     const extra = this.dummyFeeds(loaded, 'image');
 
     /** Preprocess one group into a pooled buffer; failed items get their error, the rest are packed. */
-    const prepare = async (start: number): Promise<{ buffer: ArrayBuffer; ok: number[] }> => {
+    const workers = await this.getWorkers();
+    const prepare = async (start: number): Promise<{ buffer: SharedArrayBuffer; ok: number[] }> => {
       const items = inputs.slice(start, start + group);
       const buffer = this.takeBuffer(group * chw);
       const target = new Float32Array(buffer, 0, group * chw);
@@ -192,7 +195,8 @@ class Embedder implements LocalClipEmbedder {
             );
           }
           try {
-            await pre.toTensorInto(input, target, i * chw);
+            if (workers) await workers.toTensorInto(input, buffer, i * chw);
+            else await pre.toTensorInto(input, target, i * chw);
             return undefined;
           } catch (err) {
             return err instanceof ClipError
@@ -213,8 +217,8 @@ class Embedder implements LocalClipEmbedder {
     };
 
     /** Run a prepared group in chunks of the graph's batch; returns the buffer to the pool. */
-    const infer = async (prepared: { buffer: ArrayBuffer; ok: number[] }): Promise<void> => {
-      let buffer = prepared.buffer;
+    const infer = async (prepared: { buffer: SharedArrayBuffer; ok: number[] }): Promise<void> => {
+      const buffer = prepared.buffer;
       try {
         for (let at = 0; at < prepared.ok.length; at += chunk) {
           const rows = Math.min(chunk, prepared.ok.length - at);
@@ -228,15 +232,12 @@ class Embedder implements LocalClipEmbedder {
           };
           try {
             const reply = await this.host.run(loaded.role, [feed, ...this.cloneFeeds(extra)], v.output, rows);
-            buffer = reply.buffers[0]!;
             for (let r = 0; r < rows; r++) {
               results[prepared.ok[at + r]!] = {
                 embedding: reply.data.slice(r * reply.dims, (r + 1) * reply.dims),
               };
             }
           } catch (err) {
-            const back = (err as { buffers?: ArrayBuffer[] }).buffers?.[0];
-            if (back) buffer = back;
             const error =
               err instanceof ClipError
                 ? err
@@ -245,7 +246,7 @@ class Embedder implements LocalClipEmbedder {
           }
         }
       } finally {
-        if (buffer.byteLength > 0) this.pool.push(buffer);
+        this.pool.push(buffer);
       }
     };
 
@@ -267,11 +268,22 @@ class Embedder implements LocalClipEmbedder {
     return feeds.map((f) => ({ ...f, data: f.data.slice() as Feed['data'] }));
   }
 
-  private takeBuffer(floats: number): ArrayBuffer {
+  private takeBuffer(floats: number): SharedArrayBuffer {
     const bytes = floats * 4;
     const i = this.pool.findIndex((b) => b.byteLength >= bytes);
     if (i >= 0) return this.pool.splice(i, 1)[0]!;
-    return new ArrayBuffer(bytes);
+    return new SharedArrayBuffer(bytes);
+  }
+
+  /** Preprocessing workers, started on first use (none when `preprocessWorkers` is 0). */
+  private getWorkers(): Promise<PreprocessPool | undefined> {
+    if (this.opts.preprocessWorkers === 0) return Promise.resolve(undefined);
+    this.workers ??= PreprocessPool.start(this.opts.preprocessWorkers, this.source.preprocessorConfig, {
+      mode: this.opts.preprocessing,
+      ...(this.opts.maxPixels !== undefined && { maxPixels: this.opts.maxPixels }),
+      ...(this.opts.maxBytes !== undefined && { maxBytes: this.opts.maxBytes }),
+    });
+    return this.workers;
   }
 
   async embedTexts(texts: readonly string[], options?: { signal?: AbortSignal }): Promise<Float32Array[]> {
@@ -331,7 +343,15 @@ class Embedder implements LocalClipEmbedder {
     if (this.disposed) return;
     this.disposed = true;
     this.pool.length = 0;
-    await this.host.close();
+    const workers = this.workers;
+    this.workers = undefined;
+    await Promise.all([
+      this.host.close(),
+      workers?.then(
+        (w) => w.close(),
+        () => undefined,
+      ),
+    ]);
   }
 }
 

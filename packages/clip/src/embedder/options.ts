@@ -1,5 +1,6 @@
 // Options of createClipEmbedder, validated with zod; unset fields fall back to CLIP_* environment
 // variables, which are validated by the same schema (an error names the variable).
+import { cpus } from 'node:os';
 import { z } from 'zod';
 import { ClipError } from '../errors';
 
@@ -35,6 +36,15 @@ export const clipEmbedderOptionsSchema = z
     batchSize: z.int().min(1).max(4096).default(32),
     /** Preprocessing mode: `fast` (default) or `exact` (reference pixels). */
     preprocessing: z.enum(['exact', 'fast']).default('fast'),
+    /**
+     * Worker threads that decode and preprocess images (0: on the main thread, which blocks the
+     * event loop while JavaScript resampling runs). Default: half the CPUs, 1 to 4.
+     */
+    preprocessWorkers: z
+      .int()
+      .min(0)
+      .max(64)
+      .default(() => Math.max(1, Math.min(4, Math.floor(cpus().length / 2)))),
     /** Largest image accepted, in pixels (width × height), checked before decoding. */
     maxPixels: z.int().positive().optional(),
     /** Largest encoded image accepted, in bytes. */

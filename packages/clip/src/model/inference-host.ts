@@ -13,7 +13,7 @@ import { WORKER_SOURCE } from './worker-source';
 export interface Feed {
   name: string;
   type: 'float32' | 'int32' | 'int64';
-  data: Float32Array | Int32Array | BigInt64Array;
+  data: Float32Array<ArrayBufferLike> | Int32Array | BigInt64Array;
   dims: number[];
   /** Convert float32 data to float16 in the worker (graphs whose input is float16). */
   toHalf?: boolean;
@@ -141,7 +141,12 @@ export class InferenceHost {
    * back in `buffers`, also on failure, as the `buffers` property of the error).
    */
   run(role: string, feeds: Feed[], output: string, rows: number): Promise<RunReply> {
-    const transfer = [...new Set(feeds.map((f) => f.data.buffer as ArrayBuffer))];
+    // Shared batch buffers are shared, not transferred (the worker copies them, see worker-source).
+    const transfer = [
+      ...new Set(
+        feeds.map((f) => f.data.buffer).filter((b): b is ArrayBuffer => !(b instanceof SharedArrayBuffer)),
+      ),
+    ];
     return this.request({ kind: 'run', role, feeds, output, rows }, transfer) as Promise<RunReply>;
   }
 

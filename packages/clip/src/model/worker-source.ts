@@ -17,6 +17,7 @@ export const WORKER_SOURCE = String.raw`
   const ortModule = await import(workerData.ortUrl);
   const ort = ortModule.default && ortModule.default.InferenceSession ? ortModule.default : ortModule;
   const sessions = new Map();
+  const localBuffers = new Map();
   // Failed accelerator attempts are reported through info(); keep onnxruntime's own log quiet.
   if (workerData.logLevel) ort.env.logLevel = workerData.logLevel;
 
@@ -93,6 +94,17 @@ export const WORKER_SOURCE = String.raw`
     for (const f of msg.feeds) {
       let data = f.data;
       let type = f.type;
+      if (data.buffer instanceof SharedArrayBuffer) {
+        // onnxruntime-node refuses views on shared memory: copy into a reused local buffer.
+        let local = localBuffers.get(type);
+        if (!local || local.length < data.length) {
+          local = new data.constructor(data.length);
+          localBuffers.set(type, local);
+        }
+        const view = local.subarray(0, data.length);
+        view.set(data);
+        data = view;
+      }
       if (type === 'float32' && f.toHalf) {
         const half = new Uint16Array(data.length);
         for (let i = 0; i < data.length; i++) half[i] = floatToHalf(data[i]);
@@ -121,13 +133,17 @@ export const WORKER_SOURCE = String.raw`
     return { data, dims };
   }
 
+  const transferable = (feeds) => [
+    ...new Set(feeds.map((f) => f.data.buffer).filter((b) => !(b instanceof SharedArrayBuffer))),
+  ];
+
   parentPort.on('message', async (msg) => {
     try {
       if (msg.kind === 'load') {
         parentPort.postMessage({ id: msg.id, ok: true, value: await load(msg) });
       } else if (msg.kind === 'run') {
         const value = await run(msg);
-        const buffers = [...new Set(msg.feeds.map((f) => f.data.buffer))];
+        const buffers = transferable(msg.feeds);
         parentPort.postMessage({ id: msg.id, ok: true, value, buffers }, [value.data.buffer, ...buffers]);
       } else if (msg.kind === 'release') {
         for (const s of sessions.values()) await s.release();
@@ -135,7 +151,7 @@ export const WORKER_SOURCE = String.raw`
         parentPort.postMessage({ id: msg.id, ok: true, value: null });
       }
     } catch (err) {
-      const buffers = msg.kind === 'run' ? [...new Set(msg.feeds.map((f) => f.data.buffer))] : [];
+      const buffers = msg.kind === 'run' ? transferable(msg.feeds) : [];
       parentPort.postMessage(
         { id: msg.id, ok: false, error: String((err && err.message) || err), attempts: err && err.attempts, buffers },
         buffers,
