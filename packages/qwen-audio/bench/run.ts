@@ -169,10 +169,10 @@ for (let i = 0; i < 3; i++) {
 }
 const ratio = median(ours) / median(cli);
 console.log(
-  `\n[decode 60 min MP3 -> 16 kHz mono f32] ffmpeg CLI median ${fmt(median(cli))} (${cli.map(fmt).join(', ')})`,
+  `\n[decode 60 min MP3 -> 16 kHz mono] ffmpeg CLI median ${fmt(median(cli))} (${cli.map(fmt).join(', ')})`,
 );
 console.log(
-  `[decode 60 min MP3 -> 16 kHz mono f32] streamPcm  median ${fmt(median(ours))} (${ours.map(fmt).join(', ')}), ${(decodedSamples / QWEN_SAMPLE_RATE / 60).toFixed(1)} min decoded`,
+  `[decode 60 min MP3 -> 16 kHz mono] streamPcm  median ${fmt(median(ours))} (${ours.map(fmt).join(', ')}), ${(decodedSamples / QWEN_SAMPLE_RATE / 60).toFixed(1)} min decoded`,
 );
 console.log(
   `[decode] ratio ours/CLI = ${ratio.toFixed(3)} (target <= 1.10) ${ratio <= 1.1 ? 'MET' : 'MISSED'}`,
@@ -194,7 +194,7 @@ console.log(
   `\n[12 x 30 s windows of 60 min] ffmpeg CLI sequential median ${fmt(median(cliW))} (${cliW.map(fmt).join(', ')})`,
 );
 console.log(
-  `[12 x 30 s windows of 60 min] prepareWindows (2 at once, PCM + WAV) median ${fmt(median(ourW))} (${ourW.map(fmt).join(', ')}) (target <= 2 s) ${median(ourW) <= 2000 ? 'MET' : 'MISSED'}`,
+  `[12 x 30 s windows of 60 min] prepareWindows (2 ffmpeg processes, PCM + WAV) median ${fmt(median(ourW))} (${ourW.map(fmt).join(', ')}) (target <= 2 s) ${median(ourW) <= 2000 ? 'MET' : 'MISSED'}`,
 );
 
 // 3. Feature extraction cost per minute of audio (meyda + tempo), on the analysed windows (6 min).
@@ -224,7 +224,7 @@ for (const [min, f] of [
 ] as const) {
   const r = await rssChild(f);
   console.log(
-    `  ${String(min).padStart(2)} min: peak RSS ${r.maxRssMiB.toFixed(0)} MiB, ${fmt(r.ms)} (${(r.ms / r.seconds / (1000 / 60)).toFixed(0)} ms per audio minute), tempo ${r.tempo}`,
+    `  ${String(min).padStart(2)} min: peak RSS ${r.maxRssMiB.toFixed(0)} MiB, ${fmt(r.ms)} (${(r.ms / (r.seconds / 60)).toFixed(0)} ms per audio minute), tempo ${r.tempo}`,
   );
 }
 console.log(

@@ -237,6 +237,15 @@ describe('Ollama backend through the real ollama client', () => {
     await expect(p).rejects.toMatchObject({ code: 'aborted' });
   });
 
+  it('reports a missing input file as invalid-input naming the path', async () => {
+    const { adapter } = await setup(() => ({ content: replyJson() }));
+    await expect(adapter.analyze(join(dir, 'missing.mp3'))).rejects.toMatchObject({
+      code: 'invalid-input',
+      message: expect.stringContaining('missing.mp3'),
+    });
+    await expect(adapter.analyze(new Uint8Array(0))).rejects.toMatchObject({ code: 'invalid-input' });
+  });
+
   it('returns skipped and calls nothing when the toggle is off', async () => {
     server = await fakeOllama({ models: { [MODEL]: ['audio'] }, chat: () => ({ content: replyJson() }) });
     const adapter = createQwenAudioAdapter({

@@ -118,7 +118,12 @@ export interface QwenAudioAdapter {
 /** SHA-256 (hex) of a file, streamed. */
 export async function sha256File(path: string, signal?: AbortSignal): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { signal })) hash.update(chunk as Buffer);
+  try {
+    for await (const chunk of createReadStream(path, { signal })) hash.update(chunk as Buffer);
+  } catch (cause) {
+    if (signal?.aborted) throw new QwenAudioError('aborted', 'hashing aborted', { cause });
+    throw new QwenAudioError('invalid-input', `cannot read ${path}: ${(cause as Error).message}`, { cause });
+  }
   return hash.digest('hex');
 }
 

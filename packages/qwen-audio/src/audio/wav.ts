@@ -13,6 +13,29 @@ export function encodeWav(samples: Float32Array | Int16Array, sampleRate: number
   }
   const dataBytes = samples.length * 2;
   const buf = Buffer.alloc(HEADER_BYTES + dataBytes);
+  writeHeader(buf, dataBytes, sampleRate);
+  if (samples instanceof Int16Array) {
+    for (let i = 0; i < samples.length; i++) buf.writeInt16LE(samples[i]!, HEADER_BYTES + i * 2);
+  } else {
+    for (let i = 0; i < samples.length; i++) {
+      const s = Math.max(-1, Math.min(1, samples[i]!));
+      buf.writeInt16LE(Math.round(s < 0 ? s * 32768 : s * 32767), HEADER_BYTES + i * 2);
+    }
+  }
+  return buf;
+}
+
+/** Wraps little-endian 16-bit mono PCM bytes in a WAV file (header + a copy of the bytes). */
+export function wavFromS16le(pcm: Uint8Array, sampleRate: number): Buffer {
+  if (pcm.length % 2 !== 0)
+    throw new QwenAudioError('invalid-input', '16-bit PCM must have an even byte length');
+  const buf = Buffer.alloc(HEADER_BYTES + pcm.length);
+  writeHeader(buf, pcm.length, sampleRate);
+  buf.set(pcm, HEADER_BYTES);
+  return buf;
+}
+
+function writeHeader(buf: Buffer, dataBytes: number, sampleRate: number): void {
   buf.write('RIFF', 0, 'ascii');
   buf.writeUInt32LE(36 + dataBytes, 4);
   buf.write('WAVE', 8, 'ascii');
@@ -26,15 +49,6 @@ export function encodeWav(samples: Float32Array | Int16Array, sampleRate: number
   buf.writeUInt16LE(16, 34); // bits per sample
   buf.write('data', 36, 'ascii');
   buf.writeUInt32LE(dataBytes, 40);
-  if (samples instanceof Int16Array) {
-    for (let i = 0; i < samples.length; i++) buf.writeInt16LE(samples[i]!, HEADER_BYTES + i * 2);
-  } else {
-    for (let i = 0; i < samples.length; i++) {
-      const s = Math.max(-1, Math.min(1, samples[i]!));
-      buf.writeInt16LE(Math.round(s < 0 ? s * 32768 : s * 32767), HEADER_BYTES + i * 2);
-    }
-  }
-  return buf;
 }
 
 /** Header fields of a PCM WAV file, as read back by {@link parseWavHeader}. */
