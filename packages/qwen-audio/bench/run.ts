@@ -95,6 +95,38 @@ async function cliDecode(file: string): Promise<number> {
   return performance.now() - t0;
 }
 
+// The pipe alone: the same ffmpeg command into a Node pipe that only counts bytes (no conversion),
+// to separate the cost of moving PCM into Node from the cost of streamPcm itself.
+async function pipeOnly(file: string): Promise<number> {
+  const t0 = performance.now();
+  const child = spawn(
+    ffmpeg,
+    [
+      '-hide_banner',
+      '-nostdin',
+      '-loglevel',
+      'error',
+      '-i',
+      file,
+      '-vn',
+      '-map',
+      '0:a:0',
+      '-ac',
+      '1',
+      '-ar',
+      '16000',
+      '-f',
+      's16le',
+      'pipe:1',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let bytes = 0;
+  for await (const chunk of child.stdout) bytes += (chunk as Buffer).length;
+  if (bytes === 0) throw new Error('no PCM');
+  return performance.now() - t0;
+}
+
 async function ourDecode(file: string): Promise<{ ms: number; samples: number }> {
   const t0 = performance.now();
   let samples = 0;
@@ -160,9 +192,11 @@ console.log(`fixtures ready after ${fmt(performance.now() - started)}`);
 // 1. Full decode + resample of the 60-minute MP3 to 16 kHz mono, alternating CLI and ours, 3 rounds.
 const cli: number[] = [];
 const ours: number[] = [];
+const pipe: number[] = [];
 let decodedSamples = 0;
 for (let i = 0; i < 3; i++) {
   cli.push(await cliDecode(f60));
+  pipe.push(await pipeOnly(f60));
   const o = await ourDecode(f60);
   ours.push(o.ms);
   decodedSamples = o.samples;
