@@ -400,3 +400,34 @@ describe('fast mode on larger photos stays close to exact', () => {
     expect(d.mean).toBeLessThanOrEqual(0.5);
   });
 });
+
+describe('corrupted files never crash the process', () => {
+  it.each(['chelsea.jpg', 'coffee.png', 'chelsea-lossless.webp', 'animated.gif'])(
+    '%s with bytes overwritten or cut off: a crop or a ClipError, every time',
+    async (name) => {
+      const original = readFileSync(fixture(name));
+      const pp = createPreprocessor(DEFAULT_PREPROCESSOR_CONFIG, { mode: 'fast' });
+      let seed = 12345;
+      const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+      const variants: Uint8Array[] = [];
+      for (let i = 0; i < 12; i++) {
+        const bytes = new Uint8Array(original);
+        // Damage a run of bytes past the signature, sometimes in the header, sometimes in the data.
+        const at = 8 + Math.floor(random() * (bytes.length - 8));
+        for (let k = 0; k < 16 && at + k < bytes.length; k++) bytes[at + k] = Math.floor(random() * 256);
+        variants.push(i % 3 === 0 ? bytes.subarray(0, at) : bytes);
+      }
+      const results = await Promise.allSettled(variants.map((v) => pp.toRgbCrop(v)));
+      for (const r of results) {
+        if (r.status === 'fulfilled') {
+          expect(r.value.data.length).toBe(224 * 224 * 3);
+        } else {
+          expect(r.reason).toBeInstanceOf(ClipError);
+          expect(['decode', 'too-large', 'unsupported']).toContain((r.reason as ClipError).code);
+        }
+      }
+      // A truncated copy of each is refused (Pillow refuses truncated images too).
+      expect(results.filter((r) => r.status === 'rejected').length).toBeGreaterThan(0);
+    },
+  );
+});
