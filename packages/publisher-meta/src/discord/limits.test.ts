@@ -363,3 +363,21 @@ describe('formatPublishedEmbed under adversarial input', () => {
     expect(embedTextLength(body.embeds)).toBeGreaterThan(5900);
   });
 });
+
+describe('truncateText on long non-ASCII runs (segmented in stretches)', () => {
+  it('never splits a ZWJ sequence where a stretch ends', () => {
+    const text = FAMILY.repeat(200); // 11 UTF-16 units each: stretch ends fall inside families
+    for (const max of [7, 50, 93, 300, 512, 700, 1399]) {
+      const out = truncateText(text, max);
+      const families = Math.floor((max - 1) / 7);
+      expect(out, String(max)).toBe(`${FAMILY.repeat(families)}${ELLIPSIS}`);
+    }
+  });
+
+  it('keeps a cluster longer than a stretch whole (or leaves it out)', () => {
+    const zalgo = `x${'\u0301'.repeat(1000)}`; // one grapheme of 1001 code points
+    const text = `${zalgo}${'y'.repeat(10)}`;
+    expect(truncateText(text, 500)).toBe(ELLIPSIS);
+    expect(truncateText(text, 1005)).toBe(`${zalgo}yyy${ELLIPSIS}`);
+  });
+});
