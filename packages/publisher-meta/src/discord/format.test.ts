@@ -322,3 +322,18 @@ describe('formatDuration', () => {
     expect(formatDuration(360000)).toBe('100:00:00');
   });
 });
+
+describe('formatPublishedEmbed — blank public URL', () => {
+  it('treats a blank public_url as none and falls back to the Jellyfin URL', () => {
+    const body = formatPublishedEmbed({
+      artifact_uri: 's3://b/k',
+      published_path: '/p',
+      public_url: '  ',
+      jellyfin_public_url: 'https://jf/x',
+    });
+    expect(body.embeds[0]?.fields[0]).toEqual({ name: 'Public URL', value: 'https://jf/x', inline: false });
+    const none = formatPublishedEmbed({ artifact_uri: 's3://b/k', published_path: '/p', public_url: ' ' });
+    expect(none.embeds[0]?.fields[0]?.value).toBe('_not available_');
+    expect(none.embeds[0]?.description).toBe('Path: `/p`');
+  });
+});

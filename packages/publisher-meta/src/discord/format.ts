@@ -187,7 +187,8 @@ export function formatPublishedEmbed(
 
   const titleSource = firstTruthy(p.title, p.slug, p.published_path);
   const title = `${o.prefix ?? DEFAULT_PUBLISH_PREFIX}${titleSource ? pyStr(titleSource) : 'content'}`;
-  const publicUrl = firstTruthy(p.public_url, p.jellyfin_public_url);
+  // A blank URL counts as none (upstream would send a blank field Discord refuses).
+  const publicUrl = [p.public_url, p.jellyfin_public_url].find((u) => pyTruthy(u) && !isBlank(pyStr(u)));
   const publishedPath = p.published_path;
   const namespace = firstTruthy(p.namespace, p.workspace);
   const artifactUri = p.artifact_uri;
