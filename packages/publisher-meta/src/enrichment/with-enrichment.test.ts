@@ -61,6 +61,17 @@ describe('withEnrichment', () => {
     expect(JSON.stringify(out)).not.toMatch(/confidenceSource|chunks/);
   });
 
+  it('leaves qwen_confidence out when the analysis had no confidence source, and replaces a stale one', () => {
+    const before = withEnrichment(payload(), { audio, generatedAt: T });
+    expect(before.meta?.qwen_confidence).toBe(0.82);
+    const out = withEnrichment(before, {
+      audio: { ...audio, confidence: null, confidenceSource: 'none' },
+      generatedAt: T,
+    });
+    expect(out.meta).toMatchObject({ audio_summary: audio.summary, audio_tags: audio.tags });
+    expect(Object.hasOwn(out.meta ?? {}, 'qwen_confidence')).toBe(false);
+  });
+
   it('composes: clip then audio equals both at once, down to the JSON text', () => {
     const stepwise = withEnrichment(withEnrichment(payload(), { clip, generatedAt: T }), {
       audio,

@@ -29,8 +29,11 @@ export const AudioEnrichmentSchema = z.looseObject({
   tags: z.array(z.string()),
   /** Mood → `meta.audio_mood` (left out when null or empty). */
   mood: z.string().nullish(),
-  /** Confidence 0..1 → `meta.qwen_confidence`. */
-  confidence: z.number().min(0).max(1),
+  /**
+   * Confidence 0..1 → `meta.qwen_confidence`. `null` when the analysis had no confidence source (qwen-audio's
+   * `confidenceSource: 'none'`): the key is then left out rather than filled with a made-up number.
+   */
+  confidence: z.number().min(0).max(1).nullable(),
   /** Audio model → `meta.enrichment.audio_model`. */
   model: z.string().min(1).nullish(),
 });
@@ -102,7 +105,7 @@ export function withEnrichment(payload: PublishedPayload, enrichment: Enrichment
     updates.audio_tags = [...input.audio.tags];
     updates.audio_summary = input.audio.summary;
     if (input.audio.mood) updates.audio_mood = input.audio.mood;
-    updates.qwen_confidence = input.audio.confidence;
+    if (input.audio.confidence !== null) updates.qwen_confidence = input.audio.confidence;
     provenance.audio_model = input.audio.model ?? undefined;
   }
   const generatedAt = input.generatedAt ?? new Date();
