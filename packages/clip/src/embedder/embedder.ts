@@ -42,6 +42,8 @@ class Embedder implements LocalClipEmbedder {
   /** Reusable image batch buffers (each `batch × 3 × H × W` floats), shared with the workers. */
   private readonly pool: SharedArrayBuffer[] = [];
   private workers?: Promise<PreprocessPool>;
+  /** Embedding size seen in outputs (for graphs whose output dimension is symbolic). */
+  private seenDims = 0;
   private first?: LoadedRole;
   private disposed = false;
   /** Roles whose session is ready (for the synchronous info()). */
@@ -232,6 +234,7 @@ class Embedder implements LocalClipEmbedder {
           };
           try {
             const reply = await this.host.run(loaded.role, [feed, ...this.cloneFeeds(extra)], v.output, rows);
+            this.seenDims = reply.dims;
             for (let r = 0; r < rows; r++) {
               results[prepared.ok[at + r]!] = {
                 embedding: reply.data.slice(r * reply.dims, (r + 1) * reply.dims),
@@ -311,6 +314,7 @@ class Embedder implements LocalClipEmbedder {
           ? err
           : new ClipError('model', `text inference failed: ${(err as Error).message}`, { cause: err });
       }
+      this.seenDims = reply.dims;
       for (let r = 0; r < b.rows; r++) out.push(reply.data.slice(r * reply.dims, (r + 1) * reply.dims));
     }
     return out;
@@ -319,11 +323,11 @@ class Embedder implements LocalClipEmbedder {
   info(): ClipInfo {
     const first = this.first;
     const files: ClipInfo['files'] = {};
-    let dims = 0;
+    let dims = this.seenDims;
     let loadMs = 0;
     for (const r of this.loadedSync.values()) {
       files[r.role] = r.file;
-      dims ||= r.vision?.dims ?? r.text?.dims ?? 0;
+      dims ||= r.vision?.dims ?? r.text?.dims ?? this.seenDims;
       loadMs += r.loadMs;
     }
     return {

@@ -42,9 +42,14 @@ function workerEntry(): { source: URL | string; eval: boolean } {
   return { source: url, eval: false };
 }
 
+/** Images decoding at once per worker: libuv's default pool has 4 threads, more only hold memory. */
+const MAX_IN_FLIGHT = 4;
+
 /** Preprocessing workers shared by one embedder. */
 export class PreprocessPool {
   private readonly pending = new Map<number, Pending>();
+  /** Jobs waiting for a free place (at most MAX_IN_FLIGHT per worker, so decoded images don't pile up). */
+  private readonly queue: (() => void)[] = [];
   private nextId = 1;
   private closed = false;
 
@@ -58,6 +63,7 @@ export class PreprocessPool {
         if (this.pending.size === 0) for (const s of this.slots) s.worker.unref();
         if (msg.code) p.reject(new ClipError(msg.code, msg.message ?? 'preprocessing failed'));
         else p.resolve();
+        this.queue.shift()?.();
       });
       const fail = (err: Error): void => {
         for (const [id, p] of this.pending) {
@@ -96,8 +102,12 @@ export class PreprocessPool {
   }
 
   /** Preprocess one image into `buffer` (float32 elements) at `offset`. */
-  toTensorInto(input: ImageInput, buffer: SharedArrayBuffer, offset: number): Promise<void> {
-    if (this.closed) return Promise.reject(new ClipError('invalid-input', 'the embedder was disposed'));
+  async toTensorInto(input: ImageInput, buffer: SharedArrayBuffer, offset: number): Promise<void> {
+    if (this.closed) throw new ClipError('invalid-input', 'the embedder was disposed');
+    while (this.slots.every((s) => s.inFlight >= MAX_IN_FLIGHT)) {
+      await new Promise<void>((resolve) => this.queue.push(resolve));
+      if (this.closed) throw new ClipError('invalid-input', 'the embedder was disposed');
+    }
     const slot = this.slots.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -111,6 +121,7 @@ export class PreprocessPool {
   /** Stop the workers. */
   async close(): Promise<void> {
     this.closed = true;
+    for (const wake of this.queue.splice(0)) wake();
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 }
