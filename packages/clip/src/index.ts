@@ -16,7 +16,7 @@ export type {
   RawImage,
 } from './types';
 export { createClipEmbedder, type LocalClipEmbedder } from './embedder/embedder';
-export { clipEmbedderOptionsSchema, DEFAULT_MODEL, type ClipEmbedderOptions } from './embedder/options';
+export { DEFAULT_MODEL, type ClipEmbedderOptions } from './embedder/options';
 export { ClipTokenizer, type TokenBatch } from './tokenizer';
 export {
   cosineSimilarity,
@@ -50,12 +50,10 @@ export {
   ClipServerOptionsSchema,
   createClipServer,
   decodeEmbedding,
-  EmbeddingEncodingSchema,
   encodeEmbedding,
   startClipServer,
   type ClipServer,
   type ClipServerOptions,
-  type EmbeddingEncoding,
   type RunningClipServer,
   type StartClipServerOptions,
 } from './server';

@@ -59,8 +59,44 @@ export const clipEmbedderOptionsSchema = z
   })
   .strict();
 
-/** Options of {@link createClipEmbedder} (input form: every field optional). */
-export type ClipEmbedderOptions = z.input<typeof clipEmbedderOptionsSchema>;
+/** Options of `createClipEmbedder`; every field is optional (see the package README for defaults). */
+export interface ClipEmbedderOptions {
+  /** Hugging Face model id (`ORG/NAME`) looked up in `cacheDir` and the HF cache. Env: CLIP_MODEL. */
+  model?: string;
+  /** A model directory (Xenova split/combined or Immich layout); wins over `model`. Env: CLIP_MODEL_PATH. */
+  modelPath?: string;
+  /** Cache directory holding `ORG/NAME/` or a hub cache (`models--ORG--NAME/`). Env: CLIP_CACHE_DIR. */
+  cacheDir?: string;
+  /** File variant. Default: q8 on CPU when present, fp32 otherwise. Env: CLIP_DTYPE. */
+  dtype?: 'fp32' | 'fp16' | 'q8';
+  /** Execution device. Default `auto`. Env: CLIP_DEVICE. */
+  device?: 'auto' | 'cpu' | 'cuda' | 'tensorrt' | 'webgpu' | 'dml' | 'coreml';
+  /** With an explicit accelerator, fall back to CPU instead of throwing. Default false. */
+  fallback?: boolean;
+  /** onnxruntime thread pools: `intra` (within an op) and `inter` (between ops), in threads. */
+  threads?: { intra?: number; inter?: number };
+  /** onnxruntime graph optimisation level. Default `all`. */
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Images or texts per inference call. Default 32. */
+  batchSize?: number;
+  /** Preprocessing mode: `fast` (default) or `exact`. */
+  preprocessing?: 'exact' | 'fast';
+  /** Worker threads that preprocess images (0: main thread). Default: half the CPUs, 1 to 4. */
+  preprocessWorkers?: number;
+  /** Largest image accepted, in pixels (width × height), checked before decoding. */
+  maxPixels?: number;
+  /** Largest encoded image accepted, in bytes. */
+  maxBytes?: number;
+  /** Sessions to create up front; the others are created on first use. Default both. */
+  modalities?: ('image' | 'text')[];
+  /** Environment to read CLIP_* / HF_* from. Default `process.env`. */
+  env?: Record<string, string | undefined>;
+}
+
+// The interface above and the schema must accept the same thing.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _schemaMatchesInterface: Same<z.input<typeof clipEmbedderOptionsSchema>, ClipEmbedderOptions> = true;
+void _schemaMatchesInterface;
 
 /** Options after validation and environment fallbacks. */
 export type ResolvedOptions = z.output<typeof clipEmbedderOptionsSchema> & {
