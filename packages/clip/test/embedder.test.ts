@@ -89,6 +89,32 @@ describe('embedImages', () => {
     }
   });
 
+  it('preprocesses the same on the main thread (preprocessWorkers: 0) as in workers, in both modes', async () => {
+    const inputs = photos.slice(0, 3).map(bytes);
+    for (const preprocessing of ['fast', 'exact'] as const) {
+      const base = {
+        env: {},
+        modelPath: LAYOUT_DIR.split,
+        dtype: 'fp32' as const,
+        device: 'cpu' as const,
+        preprocessing,
+      };
+      const inMain = await createClipEmbedder({ ...base, preprocessWorkers: 0 });
+      const inWorkers = await createClipEmbedder({ ...base, preprocessWorkers: 2 });
+      try {
+        const [a, b] = [
+          embeddings(await inMain.embedImages(inputs)),
+          embeddings(await inWorkers.embedImages(inputs)),
+        ];
+        for (let i = 0; i < inputs.length; i++) expect(maxAbsDiff(a[i]!, b[i]!)).toBe(0);
+        expect(inWorkers.info().preprocessing).toBe(preprocessing);
+      } finally {
+        await inMain.dispose();
+        await inWorkers.dispose();
+      }
+    }
+  });
+
   it('loops a graph with a fixed batch of 1 (Immich) and matches the batched Xenova model', async () => {
     const immich = await createClipEmbedder({
       env: {},
