@@ -122,6 +122,7 @@ export type Modality = 'text' | 'image';
 export interface ProviderScores {
   /** One entry per candidate, in request order. */
   scores: (number | null)[];
+  /** What the scores mean (see {@link ScoreKindSchema}). */
   scoreKind: ScoreKind;
   /** Model that produced the scores, when known. */
   model: string | null;
@@ -135,8 +136,11 @@ export interface ProviderScores {
 
 /** The request a provider receives: validated, with the chain's combined cancellation signal. */
 export interface ProviderRequest {
+  /** The validated query. */
   query: RerankQuery;
+  /** The candidates of this call (one window of the request), in request order. */
   candidates: Candidate[];
+  /** Aborted when the caller aborts or the chain's time budget runs out. */
   signal: AbortSignal;
 }
 

@@ -13,7 +13,9 @@ export interface TokenBatch {
   ids: number[];
   /** 1 for real tokens, 0 for padding, same shape. */
   mask: number[];
+  /** Number of texts (rows). */
   rows: number;
+  /** Padded sequence length of every row. */
   length: number;
 }
 
