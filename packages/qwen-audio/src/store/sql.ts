@@ -1,7 +1,7 @@
-import { QwenAudioError, describeZodIssues } from '../errors.js';
+import { QwenAudioError } from '../errors.js';
 import { MEDIA_AUDIO_ANALYSIS_MIGRATION_SQL } from './migration.js';
-import { audioAnalysisRecordSchema } from './types.js';
-import type { AudioAnalysisStore, StoredAudioAnalysis } from './types.js';
+import { parseRecord, rowToStored } from './row.js';
+import type { AudioAnalysisStore } from './types.js';
 
 /** The two calls the SQL store needs; `pg` pools and PGlite both provide them. */
 export interface SqlConnection {
@@ -16,36 +16,6 @@ export interface SqlConnection {
 /** Quotes an SQL identifier. */
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
-}
-
-function toStored(row: Record<string, unknown>): StoredAudioAnalysis {
-  const parsed = audioAnalysisRecordSchema.safeParse({
-    itemId: row.item_id,
-    namespace: row.namespace,
-    summary: row.summary,
-    tags: row.tags,
-    mood: row.mood,
-    confidence: row.confidence,
-    confidenceSource: row.confidence_source,
-    language: row.language,
-    model: row.model,
-    backend: row.backend,
-    promptVersion: row.prompt_version,
-    audioSha256: row.audio_sha256,
-    durationSeconds: row.duration_seconds,
-    features: row.features,
-    raw: row.raw,
-    status: row.status,
-    error: row.error,
-  });
-  if (!parsed.success) {
-    throw new QwenAudioError('store', `stored row is invalid: ${describeZodIssues(parsed.error.issues)}`);
-  }
-  return {
-    ...parsed.data,
-    createdAt: new Date(row.created_at as string),
-    updatedAt: new Date(row.updated_at as string),
-  };
 }
 
 async function wrap<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -72,18 +42,11 @@ export function createSqlStore(conn: SqlConnection, schema?: string): AudioAnaly
     get: (itemId) =>
       wrap('read', async () => {
         const { rows } = await conn.query(`select * from ${table} where item_id = $1`, [itemId]);
-        return rows[0] ? toStored(rows[0]) : null;
+        return rows[0] ? rowToStored(rows[0], 'stored') : null;
       }),
     upsert: (input) =>
       wrap('upsert', async () => {
-        const parsed = audioAnalysisRecordSchema.safeParse(input);
-        if (!parsed.success) {
-          throw new QwenAudioError(
-            'invalid-input',
-            `invalid analysis record: ${describeZodIssues(parsed.error.issues)}`,
-          );
-        }
-        const r = parsed.data;
+        const r = parseRecord(input);
         await conn.query(
           `insert into ${table} (item_id, namespace, summary, tags, mood, confidence, confidence_source, language,
              model, backend, prompt_version, audio_sha256, duration_seconds, features, raw, status, error)

@@ -1,7 +1,7 @@
 import { createClient } from '@supabase/supabase-js';
-import { QwenAudioError, describeZodIssues } from '../errors.js';
-import { audioAnalysisRecordSchema } from './types.js';
-import type { AudioAnalysisStore, StoredAudioAnalysis } from './types.js';
+import { QwenAudioError } from '../errors.js';
+import { parseRecord, rowToStored } from './row.js';
+import type { AudioAnalysisStore } from './types.js';
 
 /** Options for {@link createSupabaseStore}. */
 export interface SupabaseStoreOptions {
@@ -75,48 +75,10 @@ export function createSupabaseStore(opts: SupabaseStoreOptions): AudioAnalysisSt
         .retry(false);
       if (error) fail('read', error);
       if (!data) return null;
-      const row = data as Record<string, unknown>;
-      const parsed = audioAnalysisRecordSchema.safeParse({
-        itemId: row.item_id,
-        namespace: row.namespace,
-        summary: row.summary,
-        tags: row.tags,
-        mood: row.mood,
-        confidence: row.confidence,
-        confidenceSource: row.confidence_source,
-        language: row.language,
-        model: row.model,
-        backend: row.backend,
-        promptVersion: row.prompt_version,
-        audioSha256: row.audio_sha256,
-        durationSeconds: row.duration_seconds,
-        features: row.features,
-        raw: row.raw,
-        status: row.status,
-        error: row.error,
-      });
-      if (!parsed.success) {
-        throw new QwenAudioError(
-          'store',
-          `Supabase row is invalid: ${describeZodIssues(parsed.error.issues)}`,
-        );
-      }
-      const stored: StoredAudioAnalysis = {
-        ...parsed.data,
-        createdAt: new Date(String(row.created_at)),
-        updatedAt: new Date(String(row.updated_at)),
-      };
-      return stored;
+      return rowToStored(data as Record<string, unknown>, 'Supabase');
     },
     async upsert(input) {
-      const parsed = audioAnalysisRecordSchema.safeParse(input);
-      if (!parsed.success) {
-        throw new QwenAudioError(
-          'invalid-input',
-          `invalid analysis record: ${describeZodIssues(parsed.error.issues)}`,
-        );
-      }
-      const r = parsed.data;
+      const r = parseRecord(input);
       const { error } = await client
         .from(TABLE)
         .upsert(
