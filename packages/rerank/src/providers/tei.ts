@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { postJson } from '../http/post-json';
 import type { RerankProvider } from '../types';
-import { candidateText, joinUrl, parseAnswer, queryText, scoresByIndex } from './shared';
+import { bearer, candidateText, joinUrl, parseAnswer, queryText, scoresByIndex } from './shared';
 
 /** Options of {@link createTeiProvider}. */
 export const TeiProviderOptionsSchema = z.object({
@@ -51,7 +51,7 @@ export function createTeiProvider(options: TeiProviderOptions): RerankProvider {
       const data = await postJson(url, body, {
         timeoutMs: o.timeoutMs,
         signal,
-        headers: o.apiKey ? { authorization: `Bearer ${o.apiKey}` } : {},
+        headers: bearer(o.apiKey),
         fetch: o.fetch,
       });
       const answer = parseAnswer(TeiAnswer, data, o.id);
