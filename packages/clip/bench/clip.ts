@@ -20,6 +20,8 @@ const THREADS = 2;
 const BATCH = 32;
 const GROUPS = Number(process.env.CLIP_BENCH_GROUPS ?? 4); // timed batches of 32 per measurement
 const TEXT_RUNS = Number(process.env.CLIP_BENCH_TEXT_RUNS ?? 8);
+/** Embedder setting to compare (unset: the default users get). */
+const PREPROCESS_WORKERS = process.env.CLIP_BENCH_PREPROCESS_WORKERS;
 
 interface Result {
   name: string;
@@ -141,6 +143,7 @@ async function ours(dtype: 'fp32' | 'q8', mode: 'fast' | 'exact', groups = GROUP
     preprocessing: mode,
     modalities: ['image'],
     env: {},
+    ...(PREPROCESS_WORKERS !== undefined && { preprocessWorkers: Number(PREPROCESS_WORKERS) }),
   });
   const warm = await e.embedImages(images);
   const failed = warm.filter((r) => r.error);
@@ -169,6 +172,7 @@ async function ours(dtype: 'fp32' | 'q8', mode: 'fast' | 'exact', groups = GROUP
       rssFirstMiB: Math.round(rssSamples[0] ?? 0),
       rssLastMiB: Math.round(rssSamples.at(-1) ?? 0),
       p99LoopDelayMs: +(h.percentile(99) / 1e6).toFixed(1),
+      preprocessWorkers: PREPROCESS_WORKERS ?? 'default',
     },
   });
 }

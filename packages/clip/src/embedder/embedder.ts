@@ -85,6 +85,7 @@ class Embedder implements LocalClipEmbedder {
         ...(o.threads?.intra !== undefined && { intraOpNumThreads: o.threads.intra }),
         ...(o.threads?.inter !== undefined && { interOpNumThreads: o.threads.inter }),
         graphOptimizationLevel: o.graphOptimizationLevel,
+        enableCpuMemArena: o.cpuMemArena,
       },
     };
   }

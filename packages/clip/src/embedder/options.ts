@@ -10,6 +10,16 @@ export const DEFAULT_MODEL = 'Xenova/clip-vit-base-patch32';
 const deviceSchema = z.enum(['auto', 'cpu', 'cuda', 'tensorrt', 'webgpu', 'dml', 'coreml']);
 const dtypeSchema = z.enum(['fp32', 'fp16', 'q8']);
 
+/**
+ * Half the CPUs, at least 2 and at most 4. With one worker on 2 CPUs, the JavaScript part of
+ * preprocessing (border rows, copies, normalisation) ran on one thread and q8 throughput dropped from
+ * about 23 to 28 ms per image (BENCHMARKS.md).
+ */
+function defaultPreprocessWorkers(): number {
+  const n = cpus().length;
+  return Math.min(4, Math.max(Math.min(2, n), Math.floor(n / 2)));
+}
+
 /** zod schema of {@link ClipEmbedderOptions}. */
 export const clipEmbedderOptionsSchema = z
   .object({
@@ -38,13 +48,15 @@ export const clipEmbedderOptionsSchema = z
     preprocessing: z.enum(['exact', 'fast']).default('fast'),
     /**
      * Worker threads that decode and preprocess images (0: on the main thread, which blocks the
-     * event loop while JavaScript resampling runs). Default: half the CPUs, 1 to 4.
+     * event loop while JavaScript resampling runs). Default: half the CPUs, at least 2 (1 on a
+     * single CPU), at most 4.
      */
-    preprocessWorkers: z
-      .int()
-      .min(0)
-      .max(64)
-      .default(() => Math.max(1, Math.min(4, Math.floor(cpus().length / 2)))),
+    preprocessWorkers: z.int().min(0).max(64).default(defaultPreprocessWorkers),
+    /**
+     * onnxruntime's CPU memory arena. Default off: on ViT-B/32 it held 40–70 MiB more at peak for no
+     * measurable speed (BENCHMARKS.md).
+     */
+    cpuMemArena: z.boolean().default(false),
     /** Largest image accepted, in pixels (width × height), checked before decoding. */
     maxPixels: z.int().positive().optional(),
     /** Largest encoded image accepted, in bytes. */
@@ -81,8 +93,10 @@ export interface ClipEmbedderOptions {
   batchSize?: number;
   /** Preprocessing mode: `fast` (default) or `exact`. */
   preprocessing?: 'exact' | 'fast';
-  /** Worker threads that preprocess images (0: main thread). Default: half the CPUs, 1 to 4. */
+  /** Worker threads that preprocess images (0: main thread). Default: half the CPUs, 2 to 4. */
   preprocessWorkers?: number;
+  /** onnxruntime's CPU memory arena. Default false (less memory at peak, same speed measured). */
+  cpuMemArena?: boolean;
   /** Largest image accepted, in pixels (width × height), checked before decoding. */
   maxPixels?: number;
   /** Largest encoded image accepted, in bytes. */

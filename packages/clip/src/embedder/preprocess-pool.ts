@@ -42,18 +42,27 @@ function workerEntry(): { source: URL | string; eval: boolean } {
   return { source: url, eval: false };
 }
 
-/** Images decoding at once per worker: libuv's default pool has 4 threads, more only hold memory. */
-const MAX_IN_FLIGHT = 4;
+/**
+ * Images in flight across all workers: sharp decodes on libuv's thread pool, which is shared by the
+ * whole process and has 4 threads by default (UV_THREADPOOL_SIZE); more in flight only hold decoded
+ * images in memory while they wait.
+ */
+function inFlightPerWorker(workers: number): number {
+  const pool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+  return Math.max(1, Math.ceil(pool / workers));
+}
 
 /** Preprocessing workers shared by one embedder. */
 export class PreprocessPool {
   private readonly pending = new Map<number, Pending>();
-  /** Jobs waiting for a free place (at most MAX_IN_FLIGHT per worker, so decoded images don't pile up). */
+  /** Jobs waiting for a free place (see inFlightPerWorker: decoded images must not pile up). */
   private readonly queue: (() => void)[] = [];
   private nextId = 1;
   private closed = false;
+  private readonly maxInFlight: number;
 
   private constructor(private readonly slots: Slot[]) {
+    this.maxInFlight = inFlightPerWorker(slots.length);
     for (const slot of slots) {
       slot.worker.on('message', (msg: { id: number; code?: ClipErrorCode; message?: string }) => {
         const p = this.pending.get(msg.id);
@@ -104,7 +113,7 @@ export class PreprocessPool {
   /** Preprocess one image into `buffer` (float32 elements) at `offset`. */
   async toTensorInto(input: ImageInput, buffer: SharedArrayBuffer, offset: number): Promise<void> {
     if (this.closed) throw new ClipError('invalid-input', 'the embedder was disposed');
-    while (this.slots.every((s) => s.inFlight >= MAX_IN_FLIGHT)) {
+    while (this.slots.every((s) => s.inFlight >= this.maxInFlight)) {
       await new Promise<void>((resolve) => this.queue.push(resolve));
       if (this.closed) throw new ClipError('invalid-input', 'the embedder was disposed');
     }

@@ -40,6 +40,7 @@ export interface HostSessionOptions {
   intraOpNumThreads?: number;
   interOpNumThreads?: number;
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  enableCpuMemArena?: boolean;
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
 }
 
