@@ -12,8 +12,8 @@ const dtypeSchema = z.enum(['fp32', 'fp16', 'q8']);
 
 /**
  * Half the CPUs, at least 2 and at most 4. With one worker on 2 CPUs, the JavaScript part of
- * preprocessing (border rows, copies, normalisation) ran on one thread and q8 throughput dropped from
- * about 23 to 28 ms per image (BENCHMARKS.md).
+ * preprocessing (border rows, copies, normalisation) runs on one thread: q8 end to end measured a
+ * median of 29.6 ms per image against 27.9 with two workers (BENCHMARKS.md).
  */
 function defaultPreprocessWorkers(): number {
   const n = cpus().length;
