@@ -32,6 +32,8 @@ export type CheckedInput =
       channels: number;
       /** EXIF orientation is not 1, so sharp must rotate before resizing. */
       oriented: boolean;
+      /** 8 bits per sample (not a 16-bit PNG or TIFF, where Pillow's conversion differs). */
+      eightBit: boolean;
       label: string;
     }
   | { kind: 'raw'; pixels: Pixels; label: string };
@@ -173,6 +175,7 @@ export async function checkInput(input: ImageInput, limits: InputLimits): Promis
     hasAlpha: meta.hasAlpha ?? false,
     channels: meta.channels ?? 3,
     oriented: (meta.orientation ?? 1) !== 1,
+    eightBit: meta.depth === 'uchar',
     label,
   };
 }
