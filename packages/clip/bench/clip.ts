@@ -67,9 +67,15 @@ const CAPTIONS = [
   'fireworks over a harbour',
 ];
 
-/** The built package (dist/, as users run it: no TypeScript loader in its worker threads). */
+/**
+ * The built package (dist/, as users run it: no TypeScript loader in its worker threads), or another
+ * build given by CLIP_BENCH_DIST (a copy of an older dist/ under this package, for A/B runs).
+ */
 async function importPackage(): Promise<typeof ClipApi> {
-  const dist = join(pkg, 'dist', 'index.js');
+  const dist = join(
+    process.env.CLIP_BENCH_DIST ? resolve(process.env.CLIP_BENCH_DIST) : join(pkg, 'dist'),
+    'index.js',
+  );
   if (!existsSync(dist)) throw new Error('run `npm run build -w @pmoves/clip` first');
   return (await import(pathToFileURL(dist).href)) as typeof ClipApi;
 }
@@ -313,18 +319,21 @@ const CHILDREN: Record<string, () => Promise<void>> = {
 // ---------------------------------------------------------------- parent
 
 /**
- * A `name@mmap1m` child runs `name` with glibc's mmap threshold fixed at 1 MiB. onnxruntime keeps
- * about 200 MiB more resident when a session is created in a worker thread than on the main thread:
- * glibc raises its mmap threshold dynamically, and the model's initializers then land in heap memory
- * that fragmentation keeps. Fixing the threshold (an environment variable of the service) avoids it.
+ * Variants of a child, run as `name@variant`:
+ * - `mmap1m`: glibc's mmap threshold fixed at 1 MiB (MALLOC_MMAP_THRESHOLD_, an environment variable of
+ *   the service). glibc raises that threshold dynamically, and freed blocks of the model load then stay
+ *   resident in its heap; fixing it shows how much of the RSS gap is the allocator's.
+ * - `nomr`: node --no-memory-reducer. The main thread is nearly idle during a batch, so V8's memory
+ *   reducer runs full collections of the main heap then; on two busy cores they take 7–20 ms.
  */
 function runChild(spec: string): Result {
   const [name, variant] = spec.split('@') as [string, string | undefined];
   const env =
     variant === 'mmap1m' ? { ...process.env, MALLOC_MMAP_THRESHOLD_: String(2 ** 20) } : process.env;
+  const flags = variant === 'nomr' ? ['--no-memory-reducer'] : [];
   const r = spawnSync(
     process.execPath,
-    ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', name],
+    [...flags, '--import', 'tsx', fileURLToPath(import.meta.url), '--child', name],
     {
       env,
       cwd: pkg,
@@ -354,7 +363,13 @@ async function parent(): Promise<void> {
     ? process.argv[process.argv.indexOf('--only') + 1]!.split(',')
     : undefined;
   const results: Record<string, Result> = {};
-  const specs = [...Object.keys(CHILDREN), 'raw-fp32-b32@mmap1m', 'ours-fp32-fast@mmap1m'];
+  const specs = [
+    ...Object.keys(CHILDREN),
+    'raw-fp32-b32@mmap1m',
+    'ours-fp32-fast@mmap1m',
+    'ours-fp32-fast@nomr',
+    'ours-q8-fast@nomr',
+  ];
   // Other work shares this machine: run every measurement REPEATS times, interleaved, and keep the
   // fastest (the least disturbed); peak RSS is the largest seen.
   const repeats = Number(process.env.CLIP_BENCH_REPEATS ?? 2);
@@ -365,11 +380,19 @@ async function parent(): Promise<void> {
       const r = runChild(spec);
       const prev = results[spec];
       const runs = [...(prev?.extra?.runs ? String(prev.extra.runs).split(' ') : []), r.msPerItem.toFixed(2)];
+      const delays = [
+        ...(prev?.extra?.maxLoopDelays ? String(prev.extra.maxLoopDelays).split(' ') : []),
+        ...(r.maxLoopDelayMs !== undefined ? [r.maxLoopDelayMs.toFixed(1)] : []),
+      ];
       const best = prev && prev.msPerItem <= r.msPerItem ? prev : r;
       results[spec] = {
         ...best,
         peakRssMiB: Math.max(prev?.peakRssMiB ?? 0, r.peakRssMiB),
-        extra: { ...best.extra, runs: runs.join(' ') },
+        extra: {
+          ...best.extra,
+          runs: runs.join(' '),
+          ...(delays.length > 0 && { maxLoopDelays: delays.join(' ') }),
+        },
       };
     }
   }
@@ -406,6 +429,9 @@ async function parent(): Promise<void> {
   console.log(`  peak RSS fp32 ours / raw: ${rss(r['ours-fp32-fast'], r['raw-fp32-b32'])} (target ≤ 1.15)`);
   console.log(
     `  peak RSS fp32 ours / raw, both with MALLOC_MMAP_THRESHOLD_=1MiB: ${rss(r['ours-fp32-fast@mmap1m'], r['raw-fp32-b32@mmap1m'])}`,
+  );
+  console.log(
+    `  max event-loop delay (target < 20 ms): fp32 ${r['ours-fp32-fast']?.maxLoopDelayMs?.toFixed(1)}, q8 ${r['ours-q8-fast']?.maxLoopDelayMs?.toFixed(1)}; with --no-memory-reducer: fp32 ${r['ours-fp32-fast@nomr']?.maxLoopDelayMs?.toFixed(1)}, q8 ${r['ours-q8-fast@nomr']?.maxLoopDelayMs?.toFixed(1)}`,
   );
   console.log(
     `  q8 / fp32 raw ORT speed-up: ${ratio(r['raw-q8-b32'], r['raw-fp32-b32'])} (vision), ${ratio(r['raw-text-q8'], r['raw-text-fp32'])} (text)`,
