@@ -94,27 +94,38 @@ function borderBand(
   return [head, tail];
 }
 
-/** Recompute the border rows and columns of the crop with the exact resampler. */
-async function fixBorders(src: Pixels, plan: CropPlan, out: Uint8Array, filter: number): Promise<void> {
-  const [top, bottom] = borderBand(src.height, plan.resizedHeight, plan.srcTop, plan.height, filter);
-  const [left, right] = borderBand(src.width, plan.resizedWidth, plan.srcLeft, plan.width, filter);
+/**
+ * The parts of a crop to redo at the border: `[top, bottom]` full-width rows, then `[left, right]`
+ * columns of the rows in between.
+ */
+function borderPlans(
+  plan: CropPlan,
+  [top, bottom]: [number, number],
+  [left, right]: [number, number],
+): CropPlan[] {
   const bands: CropPlan[] = [];
   if (top > 0) bands.push({ ...plan, height: top });
   if (bottom > 0) {
     const skip = plan.height - bottom;
     bands.push({ ...plan, srcTop: plan.srcTop + skip, dstTop: plan.dstTop + skip, height: bottom });
   }
-  const midTop = top;
   const midHeight = plan.height - top - bottom;
   if (midHeight > 0) {
-    const mid = { ...plan, srcTop: plan.srcTop + midTop, dstTop: plan.dstTop + midTop, height: midHeight };
+    const mid = { ...plan, srcTop: plan.srcTop + top, dstTop: plan.dstTop + top, height: midHeight };
     if (left > 0) bands.push({ ...mid, width: left });
     if (right > 0) {
       const skip = plan.width - right;
       bands.push({ ...mid, srcLeft: plan.srcLeft + skip, dstLeft: plan.dstLeft + skip, width: right });
     }
   }
-  for (const band of bands) await resampleCrop(src, band, out, { filter });
+  return bands;
+}
+
+/** Recompute the border rows and columns of the crop with the exact resampler. */
+async function fixBorders(src: Pixels, plan: CropPlan, out: Uint8Array, filter: number): Promise<void> {
+  const rows = borderBand(src.height, plan.resizedHeight, plan.srcTop, plan.height, filter);
+  const cols = borderBand(src.width, plan.resizedWidth, plan.srcLeft, plan.width, filter);
+  for (const band of borderPlans(plan, rows, cols)) await resampleCrop(src, band, out, { filter });
 }
 
 /** Factor from which libvips box-shrinks before its kernel (its resize `gap` of 2, which sharp keeps). */
@@ -220,30 +231,9 @@ async function streamedCrop(
   const onIntermediate: CropPlan = horizontalFirst
     ? { ...plan, resizedWidth: plan.width, srcLeft: 0 }
     : { ...plan, resizedHeight: plan.height, srcTop: 0 };
-  const bands: CropPlan[] = [];
-  if (horizontalFirst) {
-    if (top > 0) bands.push({ ...onIntermediate, height: top });
-    if (bottom > 0) {
-      const skip = plan.height - bottom;
-      bands.push({
-        ...onIntermediate,
-        srcTop: onIntermediate.srcTop + skip,
-        dstTop: plan.dstTop + skip,
-        height: bottom,
-      });
-    }
-  } else {
-    if (left > 0) bands.push({ ...onIntermediate, width: left });
-    if (right > 0) {
-      const skip = plan.width - right;
-      bands.push({
-        ...onIntermediate,
-        srcLeft: onIntermediate.srcLeft + skip,
-        dstLeft: plan.dstLeft + skip,
-        width: right,
-      });
-    }
-  }
+  const bands = horizontalFirst
+    ? borderPlans(onIntermediate, [top, bottom], [0, 0])
+    : borderPlans(onIntermediate, [0, 0], [left, right]);
   for (const band of bands) await resampleCrop(mid, band, out, { filter });
   return true;
 }
