@@ -1,8 +1,9 @@
 // Probe: the event loop's delay on a main thread that does nothing while raw onnxruntime runs batches
 // of 32 in a worker thread of the same process (BENCHMARKS.md, "Event loop"). No preprocessing at all,
 // so whatever delay shows is what two busy onnxruntime threads on a 2-core machine leave the main
-// thread. Needs the generated model (npm run bench once).
-//   node bench/probes/loop-delay-under-ort.mjs <q8|fp32> [batches] [extra busy threads]
+// thread. Needs the generated model (npm run bench once). The last argument turns onnxruntime's CPU
+// memory arena off (0) or on (1, the default); it made no difference to the delay (5–10 ms either way).
+//   node bench/probes/loop-delay-under-ort.mjs <q8|fp32> [batches] [extra busy threads] [arena 1|0]
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 const dtype = process.argv[2] ?? 'q8';
@@ -25,7 +26,7 @@ const worker = new Worker(
     parentPort.postMessage((performance.now() - t0) / (workerData.batches * 32));
   })();
 `,
-  { eval: true, workerData: { file, batches, arena: process.env.ARENA !== '0' } },
+  { eval: true, workerData: { file, batches, arena: process.argv[5] !== '0' } },
 );
 await new Promise((r) => worker.once('message', r));
 // Optional competitors: busy JavaScript threads, as preprocessing workers would be.
