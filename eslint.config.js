@@ -11,6 +11,8 @@ export default tseslint.config(
       '**/coverage/**',
       '**/.models/**',
       '**/.bench/**',
+      '**/.tmp/**',
+      '**/.artifacts/**',
     ],
   },
   js.configs.recommended,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs the system tools the tests drive
-# (ffmpeg, nats-server, PostgreSQL, espeak-ng, sox) when missing, starts a throwaway
-# PostgreSQL cluster and NATS server on loopback, runs vitest, and stops them again.
+# (ffmpeg, nats-server, PostgreSQL, espeak-ng, sox, Chromium for the browser build's test) when missing, starts a throwaway
+# PostgreSQL cluster and NATS server (JetStream enabled) on loopback, runs vitest, and stops them again.
 # Extra arguments go to vitest (e.g. `npm test -- packages/clip`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,8 @@ command -v ffmpeg >/dev/null || need+=(ffmpeg)
 command -v nats-server >/dev/null || need+=(nats-server)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v sox >/dev/null || need+=(sox)
+# Debian's chromium, driven by playwright-core in examples/visual-search (PMOVES_CHROMIUM overrides it).
+[ -n "${PMOVES_CHROMIUM:-}" ] || command -v chromium >/dev/null || need+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing system packages: ${need[*]}"
@@ -50,8 +52,11 @@ fi
 
 if [ -z "${PMOVES_TEST_NATS_URL:-}" ]; then
   nats_port=$(free_port)
-  nats-server -a 127.0.0.1 -p "$nats_port" >"$work/nats.log" 2>&1 &
+  # JetStream on, its store in the throwaway folder (the audio processor's work queue needs it).
+  nats-server -a 127.0.0.1 -p "$nats_port" -js -sd "$work/nats-js" >"$work/nats.log" 2>&1 &
   pids+=($!)
+  for _ in $(seq 100); do grep -q "Server is ready" "$work/nats.log" && break; sleep 0.1; done
+  grep -q "Server is ready" "$work/nats.log" || { cat "$work/nats.log" >&2; echo "test.sh: nats-server did not start" >&2; exit 1; }
   export PMOVES_TEST_NATS_URL="nats://127.0.0.1:$nats_port"
 fi
 
