@@ -36,7 +36,11 @@ const enriched = withEnrichment(published, {
       score: 0.291,
       model: 'SAMPLE (no CLIP model ran)',
     },
-    similarity: 0.264,
+    similarity: [
+      { asset_id: 'pmoves-demo/rainy-window-still', score: 0.291 },
+      { asset_id: 'pmoves-demo/night-street-neon', score: 0.247 },
+      { asset_id: 'pmoves-demo/coffee-steam', score: 0.212 },
+    ],
   },
   audio: {
     summary:
@@ -45,6 +49,7 @@ const enriched = withEnrichment(published, {
     mood: 'calm',
     confidence: 0.74,
     model: 'SAMPLE (no audio model ran)',
+    transcript: { text: 'SAMPLE: no words, only rain and piano.', language: null, segments: [] },
   },
 });
 

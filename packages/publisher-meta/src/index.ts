@@ -1,17 +1,21 @@
 /**
  * `@pmoves/publisher-meta` — the TypeScript home of PMOVES's `content.published.v1` contract: zod schemas for the
- * event envelope and the payload (with the CLIP / audio enrichment keys), `buildPublishedPayload()` with the exact
- * semantics of the Python publisher, the `withEnrichment()` extender, and the Discord embed formatter of
- * `publisher-discord`, made to always fit Discord's limits.
+ * event envelope and the payloads of the topics it knows (with the CLIP / audio enrichment keys),
+ * `buildPublishedPayload()` with the exact semantics of the Python publisher, the `withEnrichment()` extender, and
+ * the Discord embed formatter of `publisher-discord`, made to always fit Discord's limits.
  *
  * @packageDocumentation
  */
 
 export {
+  AUDIO_TRANSCRIPT_MAX_LENGTH,
+  CLIP_SIMILARITY_MAX_ASSETS,
   ClipBestMatchSchema,
   ClipCosineSchema,
+  ClipSimilarAssetSchema,
   EnrichmentProvenanceSchema,
   type ClipBestMatch,
+  type ClipSimilarAsset,
   type EnrichmentProvenance,
 } from './schemas/enrichment';
 export {
@@ -23,19 +27,39 @@ export {
   type PublishedMeta,
   type PublishedPayload,
 } from './schemas/published';
+export { PublishFailedPayloadSchema, type PublishFailedPayload } from './schemas/failed';
+export {
+  AnalysisAudioPayloadSchema,
+  AudioFeaturesSchema,
+  AudioQwenPayloadSchema,
+  AudioTranscriptSchema,
+  ConfidenceSourceSchema,
+  type AnalysisAudioPayload,
+  type AudioFeatures,
+  type AudioQwenPayload,
+  type AudioTranscript,
+} from './schemas/audio';
+export { parsePublishedPayload, type NullableOptionals, type PublishedPayloadInput } from './schemas/lenient';
 export {
   createEnvelope,
   EnvelopeSchema,
   parseEnvelope,
   StrictEnvelopeSchema,
   TOPIC_SCHEMAS,
+  TOPICS,
   type CreateEnvelopeOptions,
   type Envelope,
   type KnownTopic,
+  type TopicInfo,
   type TypedEnvelope,
 } from './schemas/envelope';
-export { envelopeJsonSchema, publishedPayloadJsonSchema } from './schemas/json-schema';
-export { PublisherMetaValidationError } from './schemas/errors';
+export { envelopeJsonSchema, publishedPayloadJsonSchema, topicJsonSchema } from './schemas/json-schema';
+export {
+  isPublisherMetaValidationError,
+  MAX_JSON_DEPTH,
+  PublisherMetaValidationError,
+  type PublisherMetaErrorCode,
+} from './schemas/errors';
 export {
   buildPublishedPayload,
   BuildPublishedPayloadInputSchema,
@@ -54,13 +78,13 @@ export {
 export {
   DEFAULT_DISCORD_USERNAME,
   DEFAULT_PUBLISH_PREFIX,
-  discordOptionsFromEnv,
   DiscordFormatOptionsSchema,
   formatDuration,
   formatPublishedEmbed,
   PUBLISHED_EMBED_COLOR,
   type DiscordFormatOptions,
 } from './discord/format';
+export { discordOptionsFromEnv, PUBLISHER_META_ENV_VARS, type FromEnvOptions } from './config/env';
 export {
   checkDiscordLimits,
   DISCORD_LIMITS,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PublishedPayload } from '../schemas/published';
 import { withEnrichment } from '../enrichment/with-enrichment';
-import { discordOptionsFromEnv, formatDuration, formatPublishedEmbed } from './format';
+import { formatDuration, formatPublishedEmbed } from './format';
 import { checkDiscordLimits } from './limits';
 
 const GREEN = 0x22c55e;
@@ -288,30 +288,6 @@ describe('formatPublishedEmbed — bodies Discord accepts', () => {
   });
 });
 
-describe('discordOptionsFromEnv', () => {
-  it('uses PMOVES defaults', () => {
-    expect(discordOptionsFromEnv({})).toEqual({
-      prefix: 'Published: ',
-      username: 'PMOVES',
-      avatarUrl: '',
-      jellyfinBaseUrl: '',
-    });
-  });
-
-  it('reads DISCORD_PUBLISH_PREFIX (empty kept), DISCORD_USERNAME over DISCORD_WEBHOOK_USERNAME, avatar, JELLYFIN_URL', () => {
-    expect(
-      discordOptionsFromEnv({
-        DISCORD_PUBLISH_PREFIX: '',
-        DISCORD_USERNAME: 'A',
-        DISCORD_WEBHOOK_USERNAME: 'B',
-        DISCORD_AVATAR_URL: 'https://a/x.png',
-        JELLYFIN_URL: 'http://jf:8096',
-      }),
-    ).toEqual({ prefix: '', username: 'A', avatarUrl: 'https://a/x.png', jellyfinBaseUrl: 'http://jf:8096' });
-    expect(discordOptionsFromEnv({ DISCORD_WEBHOOK_USERNAME: 'B' }).username).toBe('B');
-  });
-});
-
 describe('formatDuration', () => {
   it('formats H:MM:SS of seconds rounded half to even, like Python round()', () => {
     expect(formatDuration(0)).toBe('0:00:00');
@@ -335,5 +311,87 @@ describe('formatPublishedEmbed — blank public URL', () => {
     const none = formatPublishedEmbed({ artifact_uri: 's3://b/k', published_path: '/p', public_url: ' ' });
     expect(none.embeds[0]?.fields[0]?.value).toBe('_not available_');
     expect(none.embeds[0]?.description).toBe('Path: `/p`');
+  });
+});
+
+describe('formatPublishedEmbed — similar assets and the transcript excerpt', () => {
+  const base = { artifact_uri: 's3://b/rain.flac', published_path: '/lib/rain.flac' };
+  const similar = (n: number, id = (i: number) => `asset-${i}`) =>
+    Array.from({ length: n }, (_, i) => ({ asset_id: id(i), score: 0.9 - i / 100 }));
+  const fieldsOf = (meta: Record<string, unknown>) =>
+    formatPublishedEmbed({ ...base, meta } as never).embeds[0]?.fields ?? [];
+
+  it('lists the similar assets one per line after the top match, each with its cosine', () => {
+    const fields = fieldsOf({
+      clip_best_match: { asset_id: 'asset-0', score: 0.9 },
+      clip_similarity: similar(3),
+    });
+    expect(fields.slice(-2)).toEqual([
+      { name: 'Top CLIP match', value: '`asset-0` · cosine 0.900', inline: true },
+      {
+        name: 'Similar assets',
+        value: '`asset-0` · 0.900\n`asset-1` · 0.890\n`asset-2` · 0.880',
+        inline: false,
+      },
+    ]);
+  });
+
+  it('shows at most 10 and says how many more there are', () => {
+    const value = fieldsOf({ clip_similarity: similar(25) }).at(-1)?.value ?? '';
+    expect(value.split('\n')).toHaveLength(11);
+    expect(value.endsWith('\n…and 15 more')).toBe(true);
+  });
+
+  it('drops whole lines when long asset ids do not fit in a field (1024), ending with …', () => {
+    const value =
+      fieldsOf({ clip_similarity: similar(10, (i) => `${i}-${'x'.repeat(300)}`) }).at(-1)?.value ?? '';
+    expect(value.length).toBeLessThanOrEqual(1024);
+    const lines = value.split('\n');
+    expect(lines.at(-1)).toBe('…');
+    for (const line of lines.slice(0, -1)) expect(line).toMatch(/^`\d+-x{300}` · 0\.\d{3}$/);
+  });
+
+  it('shows the old single-number clip_similarity next to the top match, as before', () => {
+    const fields = fieldsOf({ clip_best_match: { asset_id: 'a', score: 0.3 }, clip_similarity: 0.25 });
+    expect(fields.at(-1)).toEqual({
+      name: 'Top CLIP match',
+      value: '`a` · cosine 0.300 · similarity 0.250',
+      inline: true,
+    });
+  });
+
+  it('shows the transcript excerpt after the audio summary', () => {
+    const fields = fieldsOf({ audio_summary: 'Rain.', audio_transcript: 'It is raining again.' });
+    expect(fields.slice(-2)).toEqual([
+      { name: 'Audio summary', value: 'Rain.', inline: false },
+      { name: 'Audio transcript', value: 'It is raining again.', inline: false },
+    ]);
+  });
+
+  it('refuses a transcript excerpt over 1000 code points or blank, and an empty asset id in the list', () => {
+    const fmt = (meta: Record<string, unknown>) => () => formatPublishedEmbed({ ...base, meta } as never);
+    expect(fmt({ audio_transcript: 'a'.repeat(1001) })).toThrow(/meta\.audio_transcript/);
+    expect(fmt({ audio_transcript: '😀'.repeat(1000) })).not.toThrow();
+    expect(fmt({ audio_transcript: '  ' })).toThrow(/meta\.audio_transcript/);
+    expect(fmt({ clip_similarity: [{ asset_id: '', score: 0.1 }] })).toThrow(/meta\.clip_similarity/);
+  });
+
+  it('stays within every Discord limit with everything enriched and huge', () => {
+    const body = formatPublishedEmbed({
+      ...base,
+      title: 't'.repeat(5000),
+      description: 'd'.repeat(5000),
+      tags: Array.from({ length: 50 }, (_, i) => `tag-${i}-${'z'.repeat(80)}`),
+      meta: {
+        clip_best_match: { asset_id: 'b'.repeat(2000), score: 0.3, model: 'm'.repeat(500) },
+        clip_similarity: similar(100, (i) => `${i}${'s'.repeat(500)}`),
+        audio_tags: Array.from({ length: 50 }, (_, i) => `t${i}${'q'.repeat(60)}`),
+        audio_summary: 'u'.repeat(5000),
+        audio_mood: 'm'.repeat(2000),
+        audio_transcript: 'w'.repeat(1000),
+        qwen_confidence: 0.5,
+      },
+    });
+    expect(checkDiscordLimits(body)).toEqual([]);
   });
 });

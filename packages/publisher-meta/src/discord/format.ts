@@ -1,12 +1,19 @@
 import { z } from 'zod';
-import { ClipBestMatchSchema, ClipCosineSchema } from '../schemas/enrichment';
+import {
+  AudioTranscriptExcerptSchema,
+  ClipBestMatchSchema,
+  ClipCosineSchema,
+  ClipSimilarAssetSchema,
+} from '../schemas/enrichment';
 import { assertValid } from '../schemas/errors';
-import { PublishedPayloadSchema, type PublishedPayload } from '../schemas/published';
+import { assertValidLenient, type PublishedPayloadInput } from '../schemas/lenient';
+import { PublishedPayloadSchema } from '../schemas/published';
 import { coerceTags, pyFloat, pyRound, pyStr, pyTruthy } from '../payload/python';
 import { fitEmbedText, type FieldDraft } from './fit';
 import { DISCORD_LIMITS, discordLength, type DiscordEmbed, type DiscordWebhookBody } from './limits';
-import { codePiece, tagListPiece, textPiece, Tier, withSuffix, type Piece } from './pieces';
+import { codePiece, listPiece, tagListPiece, textPiece, Tier, withSuffix, type Piece } from './pieces';
 import { splitText, truncateText } from './truncate';
+import { wellFormedDeep } from './well-formed';
 
 /** Colour of `content.published.v1` embeds in PMOVES (Tailwind green-500). */
 export const PUBLISHED_EMBED_COLOR = 0x22c55e;
@@ -15,7 +22,7 @@ export const DEFAULT_PUBLISH_PREFIX = 'Published: ';
 /** Default webhook display name (`DISCORD_USERNAME`). */
 export const DEFAULT_DISCORD_USERNAME = 'PMOVES';
 
-/** Options of {@link formatPublishedEmbed}; {@link discordOptionsFromEnv} reads them the way PMOVES does. */
+/** Options of {@link formatPublishedEmbed}; `discordOptionsFromEnv(env)` reads them the way PMOVES does. */
 export const DiscordFormatOptionsSchema = z.strictObject({
   /** Title prefix; default `"Published: "`. An empty prefix gives the bare title. */
   prefix: z.string().optional(),
@@ -31,22 +38,6 @@ export const DiscordFormatOptionsSchema = z.strictObject({
 
 /** Options of {@link formatPublishedEmbed}. */
 export type DiscordFormatOptions = z.input<typeof DiscordFormatOptionsSchema>;
-
-/**
- * Reads {@link DiscordFormatOptions} from environment variables with PMOVES publisher-discord's names and defaults:
- * `DISCORD_PUBLISH_PREFIX` (default `"Published: "`; set but empty means no prefix), `DISCORD_USERNAME` (then the
- * legacy `DISCORD_WEBHOOK_USERNAME`, default `PMOVES`), `DISCORD_AVATAR_URL`, `JELLYFIN_URL`.
- */
-export function discordOptionsFromEnv(
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): DiscordFormatOptions {
-  return {
-    prefix: env.DISCORD_PUBLISH_PREFIX ?? DEFAULT_PUBLISH_PREFIX,
-    username: env.DISCORD_USERNAME ?? env.DISCORD_WEBHOOK_USERNAME ?? DEFAULT_DISCORD_USERNAME,
-    avatarUrl: env.DISCORD_AVATAR_URL ?? '',
-    jellyfinBaseUrl: env.JELLYFIN_URL ?? '',
-  };
-}
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -117,7 +108,14 @@ function startTimeParam(payload: Json, meta: Json): string {
   return '';
 }
 
-/** The enrichment fields ("Audio mood", "Audio tags", "Audio summary", "Top CLIP match"), each when present. */
+/** Similar assets listed in the embed; the rest of `meta.clip_similarity` is left out. */
+const SIMILAR_SHOWN = 10;
+const SimilarAssetsSchema = z.array(ClipSimilarAssetSchema);
+
+/**
+ * The enrichment fields ("Audio mood", "Audio tags", "Audio summary", "Audio transcript", "Top CLIP match",
+ * "Similar assets"), each when present.
+ */
 function enrichmentFields(meta: Json): FieldDraft[] {
   const fields: FieldDraft[] = [];
   const mood = z.string().safeParse(meta.audio_mood);
@@ -138,16 +136,46 @@ function enrichmentFields(meta: Json): FieldDraft[] {
       inline: false,
     });
   }
+  // Each key is parsed only when it has the right type: a failed safeParse builds an error, which is not free.
+  const transcript =
+    typeof meta.audio_transcript === 'string'
+      ? AudioTranscriptExcerptSchema.safeParse(meta.audio_transcript)
+      : undefined;
+  if (transcript?.success) {
+    fields.push({
+      name: 'Audio transcript',
+      value: textPiece(transcript.data, Tier.Enrichment),
+      inline: false,
+    });
+  }
   const match = ClipBestMatchSchema.safeParse(meta.clip_best_match);
   if (match.success) {
-    const similarity = ClipCosineSchema.safeParse(meta.clip_similarity);
+    // The deprecated single-number form of clip_similarity is shown next to the best match, as before.
+    const similarity =
+      typeof meta.clip_similarity === 'number' ? ClipCosineSchema.safeParse(meta.clip_similarity) : undefined;
     const details = [`cosine ${match.data.score.toFixed(3)}`];
-    if (similarity.success) details.push(`similarity ${similarity.data.toFixed(3)}`);
+    if (similarity?.success) details.push(`similarity ${similarity.data.toFixed(3)}`);
     if (match.data.model) details.push(match.data.model);
     fields.push({
       name: 'Top CLIP match',
       value: withSuffix(codePiece(match.data.asset_id, Tier.Enrichment), ` · ${details.join(' · ')}`),
       inline: true,
+    });
+  }
+  const similar = Array.isArray(meta.clip_similarity)
+    ? SimilarAssetsSchema.safeParse(meta.clip_similarity)
+    : undefined;
+  if (similar?.success && similar.data.length > 0) {
+    const shown = similar.data.slice(0, SIMILAR_SHOWN);
+    const more = similar.data.length - shown.length;
+    fields.push({
+      name: 'Similar assets',
+      value: listPiece(
+        shown.map((a) => ({ head: a.asset_id, tail: ` · ${a.score.toFixed(3)}` })),
+        more > 0 ? `\n…and ${more} more` : '',
+        Tier.Enrichment,
+      ),
+      inline: false,
     });
   }
   return fields;
@@ -166,8 +194,12 @@ function enrichmentFields(meta: Json): FieldDraft[] {
  * "Summary (cont.)" — else a "Summary" field); thumbnail from `thumbnail_url`, `meta.thumbnail_url`, `thumb`,
  * `cover_art`; `username` and `avatar_url`.
  *
- * Added: "Audio mood", "Audio tags", "Audio summary" (with the confidence) and "Top CLIP match" (asset and cosine)
- * from the enrichment keys of `meta`.
+ * Added: "Audio mood", "Audio tags", "Audio summary" (with the confidence), "Audio transcript" (the excerpt),
+ * "Top CLIP match" (asset and cosine) and "Similar assets" (the first 10 of `clip_similarity`, one per line with
+ * its cosine) from the enrichment keys of `meta`.
+ *
+ * Input is read leniently: a `null` optional key counts as absent (Python's `None`), and lone surrogates
+ * (not valid Unicode, refused by Discord) become U+FFFD before anything is measured.
  *
  * Different on purpose, so that Discord always accepts the body: lengths are counted in code points; text is
  * shortened by priority (see `fitEmbedText`) at grapheme-cluster boundaries, never inside a markdown link, with an
@@ -175,14 +207,18 @@ function enrichmentFields(meta: Json): FieldDraft[] {
  * 2048) are not used as `url`, thumbnail or avatar; a username that is blank or contains "discord"/"clyde" (which
  * Discord refuses) is left out, a long one cut to 80.
  *
- * @throws {@link PublisherMetaValidationError} when the payload or the options are invalid, naming the field.
+ * @throws {@link PublisherMetaValidationError} when the payload or the options are invalid, naming the field
+ *   (also when the payload nests deeper than `MAX_JSON_DEPTH`).
  */
 export function formatPublishedEmbed(
-  payload: PublishedPayload,
+  payload: PublishedPayloadInput,
   opts: DiscordFormatOptions = {},
 ): DiscordWebhookBody {
-  const p = assertValid(PublishedPayloadSchema, payload, 'content.published.v1 payload', ['payload']) as Json;
-  const o = assertValid(DiscordFormatOptionsSchema, opts, 'Discord options', ['opts']);
+  const clean = assertValidLenient(PublishedPayloadSchema, payload, 'content.published.v1 payload', [
+    'payload',
+  ]);
+  const p = wellFormedDeep(clean) as Json;
+  const o = wellFormedDeep(assertValid(DiscordFormatOptionsSchema, opts, 'Discord options', ['opts']));
   const meta = isObject(p.meta) ? p.meta : {};
 
   const titleSource = firstTruthy(p.title, p.slug, p.published_path);

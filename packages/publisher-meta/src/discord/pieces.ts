@@ -71,6 +71,36 @@ export function tagListPiece(tags: readonly string[], tier: Tier): Piece {
   };
 }
 
+/**
+ * Items one per line, each as inline code (`head`) followed by plain text (`tail`), then `suffix`; a cut drops
+ * whole items (and the suffix) and ends with a line `…`.
+ */
+export function listPiece(
+  items: readonly { head: string; tail: string }[],
+  suffix: string,
+  tier: Tier,
+): Piece {
+  const lines = items.map((item) => `\`${item.head}\`${item.tail}`);
+  const full = lines.join('\n') + suffix;
+  const natural = discordLength(full);
+  const more = `\n${ELLIPSIS}`;
+  return {
+    tier,
+    natural,
+    floor: Math.min(natural, FLOOR),
+    render(budget) {
+      if (natural <= budget) return full;
+      let out = '';
+      for (const line of lines) {
+        const next = out ? `${out}\n${line}` : line;
+        if (discordLength(next) + more.length > budget) break;
+        out = next;
+      }
+      return out ? out + more : codePiece(items[0]?.head ?? '', tier).render(budget);
+    },
+  };
+}
+
 /** `piece` followed by a fixed `suffix` that is kept while there is room for both. */
 export function withSuffix(piece: Piece, suffix: string): Piece {
   const suffixLength = discordLength(suffix);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { deepFreeze } from '../../test/deep-freeze';
 import { buildPublishedPayload } from '../payload/build';
 import type { PublishedPayload } from '../schemas/published';
+import { AUDIO_TRANSCRIPT_MAX_LENGTH } from '../schemas/enrichment';
 import { withEnrichment, type AudioEnrichment, type ClipEnrichment } from './with-enrichment';
 
 const T = '2025-10-01T12:05:00.000Z';
@@ -179,5 +180,95 @@ describe('withEnrichment', () => {
   it('works on a payload without meta', () => {
     const out = withEnrichment({ artifact_uri: 's3://b/k', published_path: '/p' }, { audio, generatedAt: T });
     expect(out.meta?.audio_summary).toBe(audio.summary);
+  });
+});
+
+describe('withEnrichment — similar library assets (meta.clip_similarity)', () => {
+  const similar = [
+    { asset_id: 'asset-3', score: 0.93 },
+    { asset_id: 'asset-8', score: 0.71 },
+  ];
+
+  it('stores the top-k list as given, best first, and copies it', () => {
+    const input = deepFreeze({ best_match: { asset_id: 'asset-3', score: 0.93 }, similarity: similar });
+    const out = withEnrichment(payload(), { clip: input, generatedAt: T });
+    expect(out.meta?.clip_similarity).toEqual(similar);
+    expect(out.meta?.clip_similarity).not.toBe(similar);
+  });
+
+  it('still accepts the earlier single cosine', () => {
+    const out = withEnrichment(payload(), { clip, generatedAt: T });
+    expect(out.meta?.clip_similarity).toBe(0.251);
+  });
+
+  it('refuses a bad entry, an empty asset id, a score outside −1..1, and more than 100 entries', () => {
+    const p = payload();
+    const withSimilar = (similarity: unknown) =>
+      withEnrichment(p, {
+        clip: { best_match: { asset_id: 'a', score: 0.1 }, similarity: similarity as never },
+      });
+    expect(() => withSimilar([{ asset_id: '', score: 0.2 }])).toThrow(
+      /enrichment\.clip\.similarity\[0\]\.asset_id/,
+    );
+    expect(() => withSimilar([{ asset_id: 'a', score: 1.2 }])).toThrow(
+      /enrichment\.clip\.similarity\[0\]\.score/,
+    );
+    expect(() => withSimilar([{ asset_id: 'a', score: 0.2, rank: 1 }])).toThrow(
+      /enrichment\.clip\.similarity/,
+    );
+    const many = Array.from({ length: 101 }, (_, i) => ({ asset_id: `a${i}`, score: 0.5 }));
+    expect(() => withSimilar(many)).toThrow(/enrichment\.clip\.similarity/);
+    expect(() => withSimilar(many.slice(0, 100))).not.toThrow();
+  });
+});
+
+describe('withEnrichment — transcript excerpt (meta.audio_transcript)', () => {
+  const transcript = {
+    text: 'It is raining again. The roof is loud tonight.',
+    language: 'en',
+    segments: [
+      { start: 0, end: 2.1, text: 'It is raining again.' },
+      { start: 2.4, end: 4.9, text: 'The roof is loud tonight.' },
+    ],
+  };
+
+  it("stores the text of analyze()'s transcript, or a string, as the excerpt", () => {
+    expect(
+      withEnrichment(payload(), { audio: { ...audio, transcript }, generatedAt: T }).meta?.audio_transcript,
+    ).toBe(transcript.text);
+    expect(
+      withEnrichment(payload(), { audio: { ...audio, transcript: '  words  ' }, generatedAt: T }).meta
+        ?.audio_transcript,
+    ).toBe('words');
+  });
+
+  it('cuts a long transcript to 1000 code points at a grapheme boundary, with an ellipsis', () => {
+    const excerptOf = (text: string) =>
+      withEnrichment(payload(), { audio: { ...audio, transcript: { text } }, generatedAt: T }).meta
+        ?.audio_transcript as string;
+    const family = '👨‍👩‍👧‍👦'; // 7 code points, one grapheme
+    const before = excerptOf(`${'word '.repeat(190)}${family} ${'more '.repeat(400)}`);
+    expect([...before].length).toBeLessThanOrEqual(AUDIO_TRANSCRIPT_MAX_LENGTH);
+    expect(before.endsWith('…')).toBe(true);
+    expect(before).toContain(family);
+    // The family straddles the cut: it is left out whole, never split.
+    const straddling = excerptOf(`${'x'.repeat(995)}${family}${'y'.repeat(50)}`);
+    expect(straddling).toBe(`${'x'.repeat(995)}…`);
+  });
+
+  it('leaves the key out for a blank or missing transcript, and drops a stale one with the audio group', () => {
+    const first = withEnrichment(payload(), { audio: { ...audio, transcript }, generatedAt: T });
+    const blank = withEnrichment(first, { audio: { ...audio, transcript: { text: '   ' } }, generatedAt: T });
+    expect(blank.meta).not.toHaveProperty('audio_transcript');
+    const none = withEnrichment(first, { audio, generatedAt: T });
+    expect(none.meta).not.toHaveProperty('audio_transcript');
+    const clipOnly = withEnrichment(first, { clip, generatedAt: T });
+    expect(clipOnly.meta?.audio_transcript).toBe(transcript.text);
+  });
+
+  it('keeps the canonical key order: the excerpt after qwen_confidence, before the provenance', () => {
+    const out = withEnrichment(payload(), { audio: { ...audio, transcript }, generatedAt: T });
+    const keys = Object.keys(out.meta ?? {});
+    expect(keys.slice(-3)).toEqual(['qwen_confidence', 'audio_transcript', 'enrichment']);
   });
 });

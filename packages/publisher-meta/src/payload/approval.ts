@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { assertValid } from '../schemas/errors';
+import { assertValidLenient } from '../schemas/lenient';
 import { PublishApprovedPayloadSchema } from '../schemas/published';
 import type { BuildPublishedPayloadInput } from './build';
 import { pyFloat, pyStr } from './python';
@@ -64,7 +64,7 @@ const coerceText = (value: unknown): string | undefined =>
  * `pmoves-demo`; the published path is `{library}/{namespace_slug}/{namespace_slug}--{slug}{ext}` with the
  * extension taken from the S3 key (`.png` when it has none); the public URL is Jellyfin's or one derived from
  * `mediaLibraryPublicBaseUrl`; thumbnail and duration come from the payload, then its `meta`, then Jellyfin.
- * Pure: nothing is downloaded or written.
+ * A `null` optional key (Python's `None`) counts as absent. Pure: nothing is downloaded or written.
  *
  * @throws {@link PublisherMetaValidationError} naming the failing field.
  */
@@ -72,7 +72,11 @@ export function publishInputFromApproval(
   approvalPayload: unknown,
   opts: ApprovalToPublishOptions = {},
 ): BuildPublishedPayloadInput {
-  const payload = assertValid(ApprovalInputSchema, approvalPayload, 'content.publish.approved.v1 payload');
+  const payload = assertValidLenient(
+    ApprovalInputSchema,
+    approvalPayload,
+    'content.publish.approved.v1 payload',
+  );
   const key = /^s3:\/\/[^/]+\/(.+)$/.exec(payload.artifact_uri)?.[1] ?? '';
   const title = coerceText(payload.title) || 'untitled';
   const namespace = coerceText(payload.namespace) || 'pmoves-demo';

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { assertValid } from '../schemas/errors';
-import { PublishedPayloadSchema, S3UriSchema, type PublishedPayload } from '../schemas/published';
+import { stripNullOptionals } from '../schemas/lenient';
+import {
+  PublishedMetaSchema,
+  PublishedPayloadSchema,
+  S3UriSchema,
+  type PublishedPayload,
+} from '../schemas/published';
 import { cloneJson, coerceTags, pyTruthy } from './python';
 
 const optionalText = z.string().nullish();
@@ -28,7 +34,11 @@ export const BuildPublishedPayloadInputSchema = z.strictObject({
    * so `"lofi"` is one tag.
    */
   tags: z.union([z.array(z.string()), z.string()]).nullish(),
-  /** The approval event's `meta`; copied, never modified. */
+  /**
+   * The approval event's `meta`; copied, never modified. A `null` in one of the typed enrichment keys
+   * (`audio_mood`, `clip_best_match`, `clip_best_match.model`…) counts as absent and is left out; other keys are
+   * copied as they are, `null` included.
+   */
   incoming_meta: jsonObject.nullish(),
   /** Public URL of the published file. */
   public_url: optionalText,
@@ -70,8 +80,8 @@ const isNone = (value: unknown): value is null | undefined => value === null || 
  *   values merged with `thumbnail_url`/`duration`/`jellyfin_public_url`/`jellyfin_item_id` (these win over
  *   Jellyfin's keys when not null; `false` and `""` are kept).
  *
- * Deliberate difference: `tags` given as one string becomes one tag, or several when comma-separated (Python makes
- * a list of characters). The result is validated against {@link PublishedPayloadSchema} (Python validates it later,
+ * Deliberate differences: `tags` given as one string becomes one tag, or several when comma-separated (Python makes
+ * a list of characters); a `null` typed enrichment key in `incoming_meta` is left out (Python copies it). The result is validated against {@link PublishedPayloadSchema} (Python validates it later,
  * in `envelope()`), shares no objects with the input, and the input is never modified.
  *
  * @throws {@link PublisherMetaValidationError} naming the failing field.
@@ -103,7 +113,8 @@ function mergeMetadata(
   args: z.output<typeof BuildPublishedPayloadInputSchema>,
   tags: string[] | null | undefined,
 ): Record<string, unknown> {
-  const meta: Record<string, unknown> = cloneJson(args.incoming_meta ?? {});
+  const incoming = stripNullOptionals(PublishedMetaSchema, args.incoming_meta ?? {});
+  const meta: Record<string, unknown> = cloneJson(incoming as Record<string, unknown>);
   if (!Object.hasOwn(meta, 'title')) meta.title = args.title;
   if (pyTruthy(args.description)) meta.description = args.description;
   if (pyTruthy(tags)) meta.tags = [...(tags as string[])];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { discordLength } from '../discord/limits';
 
 /**
  * A CLIP cosine similarity: the dot product of two L2-normalised CLIP embeddings, in −1..1.
@@ -24,6 +25,43 @@ export const ClipBestMatchSchema = z.strictObject({
   model: z.string().min(1).optional(),
 });
 
+/** One entry of `meta.clip_similarity`: a library asset similar to this item, and its cosine. */
+export const ClipSimilarAssetSchema = z.strictObject({
+  /** Identifier of the similar asset (a PMOVES asset id, as `clip_best_match.asset_id`). */
+  asset_id: z.string().min(1),
+  /** Raw CLIP cosine similarity, −1..1 (see {@link ClipCosineSchema}). */
+  score: ClipCosineSchema,
+});
+
+/** Most entries `meta.clip_similarity` may hold (the index's top-k). */
+export const CLIP_SIMILARITY_MAX_ASSETS = 100;
+
+/**
+ * `meta.clip_similarity`: the top-k library assets most similar to this item, `[{ asset_id, score }]`, best first
+ * (at most {@link CLIP_SIMILARITY_MAX_ASSETS}). The earlier form — one cosine for the item itself — is still
+ * accepted so that payloads already emitted keep parsing; new producers write the list.
+ */
+export const ClipSimilaritySchema = z.union([
+  z.array(ClipSimilarAssetSchema).max(CLIP_SIMILARITY_MAX_ASSETS),
+  ClipCosineSchema.describe('Deprecated form: one CLIP cosine (−1..1) for the item itself'),
+]);
+
+/** Most characters (Unicode code points, Discord's unit) of `meta.audio_transcript`. */
+export const AUDIO_TRANSCRIPT_MAX_LENGTH = 1000;
+
+/**
+ * `meta.audio_transcript`: an excerpt of the item's speech transcript, at most {@link AUDIO_TRANSCRIPT_MAX_LENGTH}
+ * code points (so it fits one Discord field), non-blank.
+ */
+export const AudioTranscriptExcerptSchema = z
+  .string()
+  .refine((s) => s.trim() !== '', 'must not be blank')
+  .refine(
+    (s) => discordLength(s) <= AUDIO_TRANSCRIPT_MAX_LENGTH,
+    `must be at most ${AUDIO_TRANSCRIPT_MAX_LENGTH} characters (code points)`,
+  )
+  .meta({ maxLength: AUDIO_TRANSCRIPT_MAX_LENGTH, minLength: 1 });
+
 /** Where and when the enrichment fields were produced (`meta.enrichment`). */
 export const EnrichmentProvenanceSchema = z.strictObject({
   /** CLIP model behind `clip_best_match` / `clip_similarity`. */
@@ -41,20 +79,29 @@ export const EnrichmentProvenanceSchema = z.strictObject({
 export const EnrichmentMetaShape = {
   /** Best CLIP match for the item. */
   clip_best_match: ClipBestMatchSchema.optional(),
-  /** An extra CLIP cosine (−1..1) for the item itself, e.g. its thumbnail against its title; same scale as `score`. */
-  clip_similarity: ClipCosineSchema.optional(),
+  /**
+   * The most similar library assets `[{ asset_id, score }]`, best first, at most {@link CLIP_SIMILARITY_MAX_ASSETS}
+   * (a single cosine is the deprecated earlier form, still accepted).
+   */
+  clip_similarity: ClipSimilaritySchema.optional(),
   /** Tags from the audio model (Qwen2-Audio), lowercase and deduplicated by `@pmoves/qwen-audio`. */
   audio_tags: z.array(z.string()).optional(),
   /** One-paragraph audio summary from the audio model. */
   audio_summary: z.string().optional(),
   /** Mood label from the audio model, e.g. `calm`. */
   audio_mood: z.string().optional(),
+  /** Excerpt of the speech transcript: non-blank, at most {@link AUDIO_TRANSCRIPT_MAX_LENGTH} code points. */
+  audio_transcript: AudioTranscriptExcerptSchema.optional(),
   /** Confidence of the audio analysis, 0..1. */
   qwen_confidence: z.number().min(0).max(1).optional(),
   /** Provenance of the enrichment keys above. */
   enrichment: EnrichmentProvenanceSchema.optional(),
 } as const;
 
+/** One similar asset in `meta.clip_similarity`. */
+export type ClipSimilarAsset = z.infer<typeof ClipSimilarAssetSchema>;
+/** `meta.clip_similarity`: the similar assets (or, in the old form, one cosine). */
+export type ClipSimilarity = z.infer<typeof ClipSimilaritySchema>;
 /** Best CLIP match stored in `meta.clip_best_match`. */
 export type ClipBestMatch = z.infer<typeof ClipBestMatchSchema>;
 /** Provenance stored in `meta.enrichment`. */

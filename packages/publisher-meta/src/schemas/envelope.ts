@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { AnalysisAudioPayloadSchema, AudioQwenPayloadSchema } from './audio';
 import { assertValid, PublisherMetaValidationError } from './errors';
+import { PublishFailedPayloadSchema } from './failed';
+import { assertValidLenient } from './lenient';
 import { PublishApprovedPayloadSchema, PublishedPayloadSchema } from './published';
 
 const envelopeShape = {
@@ -39,15 +42,70 @@ export type Envelope = z.infer<typeof EnvelopeSchema>;
 
 /**
  * Payload schema per topic: {@link createEnvelope} validates the payload against the topic's schema, as
- * PMOVES's `envelope()` does with `contracts/topics.json`.
+ * PMOVES's `envelope()` does with `contracts/topics.json`. {@link TOPICS} says where each comes from, and
+ * `topicJsonSchema(topic)` gives its JSON Schema.
  */
 export const TOPIC_SCHEMAS = {
   'content.published.v1': PublishedPayloadSchema,
   'content.publish.approved.v1': PublishApprovedPayloadSchema,
+  'content.publish.failed.v1': PublishFailedPayloadSchema,
+  'analysis.audio.v1': AnalysisAudioPayloadSchema,
+  'analysis.audio.qwen.v1': AudioQwenPayloadSchema,
 } as const;
 
 /** Topics {@link createEnvelope} knows a payload schema for. */
 export type KnownTopic = keyof typeof TOPIC_SCHEMAS;
+
+/** What the registry knows about a topic besides its schema. */
+export interface TopicInfo {
+  /**
+   * Path of the topic's JSON Schema in PMOVES's `contracts/` directory (upstream's path for upstream topics; the
+   * path to add it under for topics this SDK defines).
+   */
+  readonly schemaPath: string;
+  /** `upstream`: mirrored from PMOVES's `contracts/topics.json`; `sdk`: defined by this SDK. */
+  readonly origin: 'upstream' | 'sdk';
+  /** What the event says, and who emits it. */
+  readonly description: string;
+}
+
+/** The topic registry: origin, contract path and meaning of every {@link KnownTopic}. */
+export const TOPICS: Readonly<Record<KnownTopic, TopicInfo>> = {
+  'content.published.v1': {
+    schemaPath: 'schemas/content/published.v1.schema.json',
+    origin: 'upstream',
+    description:
+      'An item was published to the media library (publisher); carries the CLIP and audio enrichment.',
+  },
+  'content.publish.approved.v1': {
+    schemaPath: 'schemas/content/publish.approved.v1.schema.json',
+    origin: 'upstream',
+    description: 'A reviewer approved an item for publishing (what the publisher consumes).',
+  },
+  'content.publish.failed.v1': {
+    schemaPath: 'schemas/content/publish.failed.v1.schema.json',
+    origin: 'upstream',
+    description: 'A publish, or its Discord post, gave up (publisher).',
+  },
+  'analysis.audio.v1': {
+    schemaPath: 'schemas/analysis/audio.v1.schema.json',
+    origin: 'upstream',
+    description: 'Emotion analysis of an audio track, with optional transcript and features.',
+  },
+  'analysis.audio.qwen.v1': {
+    schemaPath: 'schemas/analysis/audio.qwen.v1.schema.json',
+    origin: 'sdk',
+    description:
+      'A Qwen2-Audio analysis (summary, tags, mood, features, transcript) was stored in media_audio_analysis (audio processor).',
+  },
+};
+
+/** The error for a topic the registry does not know. */
+export function unknownTopic(topic: unknown): PublisherMetaValidationError {
+  return new PublisherMetaValidationError('topic', [
+    { path: [], message: `Unknown topic: ${String(topic)}` },
+  ]);
+}
 
 /** An envelope whose payload has the type of its topic's schema. */
 export type TypedEnvelope<T extends KnownTopic> = Omit<Envelope, 'topic' | 'payload'> & {
@@ -86,12 +144,10 @@ export function createEnvelope<T extends KnownTopic>(
   payload: z.input<(typeof TOPIC_SCHEMAS)[T]>,
   opts: CreateEnvelopeOptions = {},
 ): TypedEnvelope<T> {
-  const schema = (TOPIC_SCHEMAS as Record<string, z.ZodType>)[topic];
-  if (!schema) {
-    throw new PublisherMetaValidationError('topic', [
-      { path: [], message: `Unknown topic: ${String(topic)}` },
-    ]);
-  }
+  const schema = Object.hasOwn(TOPIC_SCHEMAS, topic)
+    ? (TOPIC_SCHEMAS as Record<string, z.ZodType>)[topic]
+    : undefined;
+  if (!schema) throw unknownTopic(topic);
   assertValid(schema, payload, `${topic} payload`, ['payload']);
   const env: Record<string, unknown> = {
     id: opts.id ?? randomUUID(),
@@ -109,10 +165,13 @@ export function createEnvelope<T extends KnownTopic>(
 }
 
 /**
- * Parses an envelope as PMOVES services emit it (see {@link EnvelopeSchema}).
+ * Parses an envelope as PMOVES services emit it (see {@link EnvelopeSchema}). A `null` optional key
+ * (`correlation_id`, `parent_id`, `actor`, `labels`) counts as absent and is left out of the result. The payload
+ * is checked only to be a JSON object: parse it with its topic's schema (e.g. `parsePublishedPayload`).
  *
- * @throws {@link PublisherMetaValidationError} naming the failing field.
+ * @throws {@link PublisherMetaValidationError} naming the failing field, or when objects nest deeper than
+ *   `MAX_JSON_DEPTH`.
  */
 export function parseEnvelope(value: unknown): Envelope {
-  return assertValid(EnvelopeSchema, value, 'event envelope');
+  return assertValidLenient(EnvelopeSchema, value, 'event envelope');
 }
