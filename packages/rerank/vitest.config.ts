@@ -5,7 +5,7 @@ export default defineProject({
   ssr: { resolve: { conditions: ['@pmoves/source'] } },
   test: {
     name: 'rerank',
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['src/**/*.test.ts'],
     // A tiny generated CLIP model for the CLIP provider's real-embedder tests.
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,

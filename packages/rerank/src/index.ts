@@ -1,25 +1,24 @@
 /**
  * `@pmoves/rerank` — the RerankProvider interface, providers (CLIP, cross-encoder over
  * text-embeddings-inference, Cohere-style, TensorZero, none), a resilient fallback chain with
- * circuit breakers, score fusion and a hi-rag gateway adapter.
+ * circuit breakers, score fusion and a hi-rag gateway adapter. Exactly what the README documents.
  *
  * @packageDocumentation
  */
-export { RerankError, type RerankErrorCode } from './errors';
+export { RerankError, isRerankError, type RerankErrorCode } from './errors';
 export {
-  BestMatchSchema,
   CandidateSchema,
-  ImageRefSchema,
   ProviderAttemptSchema,
+  ProviderMetadataSchema,
   RerankHitSchema,
   RerankQuerySchema,
   RerankRequestSchema,
   RerankResultSchema,
   ScoreKindSchema,
-  type BestMatch,
   type Candidate,
   type Modality,
   type ProviderAttempt,
+  type ProviderMetadata,
   type ProviderRequest,
   type ProviderScores,
   type RerankHit,
@@ -31,13 +30,11 @@ export {
 } from './types';
 export {
   createReranker,
-  parseRerankRequest,
   type BreakerState,
   type ChainEntryStatus,
   type Reranker,
   type RerankerOptions,
   type RerankerStatus,
-  type RerankSettings,
 } from './chain/reranker';
 export {
   fuseScores,
@@ -48,12 +45,17 @@ export {
   type FusionOptions,
 } from './fusion/fuse';
 export {
+  createHiRagAdapterFromEnv,
   createRerankerFromEnv,
-  parseRerankEnv,
+  hiRagSettingsFromEnv,
   PROVIDER_ALIASES,
+  RERANK_ENV_VARS,
+  rerankerOptionsFromEnv,
   type Env,
-  type RerankEnvConfig,
+  type RerankerEnvOptions,
 } from './config/env';
+export type { EnvIssue, EnvVarInfo } from '@pmoves/internal';
+export { createProvider, type ProviderConfig } from './providers/create';
 export { createTeiProvider, TeiProviderOptionsSchema, type TeiProviderOptions } from './providers/tei';
 export {
   createCohereProvider,
@@ -67,18 +69,35 @@ export {
 } from './providers/tensorzero';
 export { createNoneProvider } from './providers/none';
 export {
-  createClipProvider,
   ClipProviderOptionsSchema,
+  createClipProvider,
   type ClipProviderOptions,
   type ClipRerankProvider,
-} from './providers/clip';
+} from './providers/clip/provider';
+export type {
+  ClipEmbedderLike,
+  ClipImageFetchOptions,
+  ClipImageInput,
+  ClipImageResult,
+} from './providers/clip/clip-types';
 export {
+  BestMatchSchema,
+  clipBestMatch,
+  type BestMatch,
+  type ClipProviderMetadata,
+} from './providers/clip/metadata';
+export {
+  createHiRagAdapter,
+  HIRAG_DEFAULTS,
   hiRagCandidates,
   HiRagHitSchema,
-  rerankHiRagHits,
-  rerankHiRagHitsDetailed,
+  type HiRagAdapter,
+  type HiRagAdapterOptions,
   type HiRagHit,
+  type HiRagOutcome,
   type HiRagQueryResponse,
-  type HiRagRerankOptions,
+  type HiRagRequest,
+  type HiRagRerankStatus,
   type HiRagResponseHit,
+  type HiRagSettings,
 } from './hirag/adapter';

@@ -1,7 +1,10 @@
 // The rerank contract. Every type that crosses the package boundary is inferred from a zod schema.
 import { z } from 'zod';
 
-/** An image reference: an http(s) URL, a file path, or encoded bytes. */
+/**
+ * An image reference: an http(s) URL, encoded bytes, or a local file path (read only inside the
+ * CLIP provider's configured `mediaRoots`).
+ */
 export const ImageRefSchema = z.union([z.string().min(1), z.instanceof(Uint8Array)]);
 
 /** A query: plain text, or text and/or an image. */
@@ -18,7 +21,7 @@ export const CandidateSchema = z.object({
   id: z.string().min(1),
   /** Text of the candidate (document chunk, caption). */
   text: z.string().optional(),
-  /** Image: URL, file path or bytes (thumbnails, frames). */
+  /** Image: URL, bytes or file path (thumbnails, frames). */
   image: ImageRefSchema.optional(),
   /** A precomputed image embedding (e.g. from the vector store), used instead of fetching `image`. */
   embedding: z.union([z.array(z.number()), z.instanceof(Float32Array)]).optional(),
@@ -68,13 +71,12 @@ export const ProviderAttemptSchema = z.object({
   skipped: z.boolean().optional(),
 });
 
-/** Best CLIP image match, for the publisher's `meta.clip_best_match` (score = cosine, −1..1). */
-export const BestMatchSchema = z.object({
-  asset_id: z.string(),
-  score: z.number().min(-1).max(1),
-  /** CLIP model that produced the score, when known. */
-  model: z.string().optional(),
-});
+/**
+ * Provider-specific data of a result, keyed by provider id (the Vercel AI SDK's `providerMetadata`
+ * convention), e.g. `{ clip: { bestMatch: { asset_id, score, model } } }`. The chain carries it
+ * without knowing its shape; each provider documents its own entry.
+ */
+export const ProviderMetadataSchema = z.record(z.string(), z.record(z.string(), z.unknown()));
 
 /** The result of a rerank. */
 export const RerankResultSchema = z.object({
@@ -91,8 +93,8 @@ export const RerankResultSchema = z.object({
   warnings: z.array(z.string()),
   /** Total time, ms, and every provider attempt. */
   timings: z.object({ totalMs: z.number(), attempts: z.array(ProviderAttemptSchema) }),
-  /** CLIP only: the best image match. */
-  bestMatch: BestMatchSchema.optional(),
+  /** What the answering provider adds, under its id (see {@link ProviderMetadataSchema}). */
+  providerMetadata: ProviderMetadataSchema.optional(),
 });
 
 /** Input of {@link RerankProvider.rerank} and {@link Reranker.rerank}. */
@@ -107,8 +109,8 @@ export type ScoreKind = z.infer<typeof ScoreKindSchema>;
 export type RerankHit = z.infer<typeof RerankHitSchema>;
 /** One provider attempt of a chain. */
 export type ProviderAttempt = z.infer<typeof ProviderAttemptSchema>;
-/** Best CLIP image match. */
-export type BestMatch = z.infer<typeof BestMatchSchema>;
+/** Provider-specific data of a result, keyed by provider id. */
+export type ProviderMetadata = z.infer<typeof ProviderMetadataSchema>;
 /** The result of a rerank. */
 export type RerankResult = z.infer<typeof RerankResultSchema>;
 
@@ -130,8 +132,8 @@ export interface ProviderScores {
   candidateWarnings?: Map<number, string>;
   /** Other warnings. */
   warnings?: string[];
-  /** CLIP only. */
-  bestMatch?: BestMatch;
+  /** Provider-specific data for the result's `providerMetadata[id]` (e.g. CLIP's `bestMatch`). */
+  metadata?: Record<string, unknown>;
 }
 
 /** The request a provider receives: validated, with the chain's combined cancellation signal. */
@@ -148,7 +150,11 @@ export interface ProviderRequest {
 export interface RerankProvider {
   /** Name reported in results (`flag`, `cohere`, `tensorzero`, `clip`, `none`). */
   readonly id: string;
-  /** What it can score. */
+  /**
+   * What it can score. The chain only sends a provider the candidates that carry one of these
+   * (`text`: a candidate's `text`; `image`: its `image` or `embedding`) and skips it, without
+   * charging its circuit breaker, when the query or every candidate lacks them.
+   */
   readonly modalities: readonly Modality[];
   /** Largest candidate list per call; bigger requests are split into windows (pointwise only). */
   readonly maxCandidatesPerCall?: number;
@@ -156,7 +162,11 @@ export interface RerankProvider {
   readonly pointwise: boolean;
   /** Model name for status, when known. */
   readonly model?: string | null;
-  /** Per-call timeout, ms (the chain enforces it). */
+  /**
+   * Per-call timeout, ms. The chain enforces it, and never lets one call use more than its share
+   * of the chain's remaining budget (see `createReranker`). A provider without one (such as
+   * `none`) is taken to answer at once and reserves no share of the budget for itself.
+   */
   readonly timeoutMs?: number;
   /**
    * Score one list of candidates: one score per candidate, mapped back from the backend's
@@ -164,8 +174,13 @@ export interface RerankProvider {
    * Sorting, windowing, `topN` and fallback are the chain's job (see `createReranker`).
    */
   rerank(request: ProviderRequest): Promise<ProviderScores>;
+  /**
+   * Combine the `metadata` of several windows of one request into one (pointwise providers whose
+   * lists were split); without it, the first window's metadata is kept.
+   */
+  mergeMetadata?(parts: readonly Record<string, unknown>[]): Record<string, unknown>;
   /** Extra status fields (device, loaded). */
-  status?(): { device?: string | null; loaded?: boolean };
+  status?(): { device?: string | null; dtype?: string | null; loaded?: boolean };
   /** Release resources. */
   dispose?(): Promise<void>;
 }

@@ -1,9 +1,10 @@
-// The fallback chain: providers tried in order, each behind a cockatiel circuit breaker and
-// timeout, inside one budget for the whole chain. A failing provider (error, timeout, HTTP 5xx/429,
-// malformed or wrong-length answer) hands over to the next; the result says who answered.
+// The fallback chain: providers tried in order, each behind a cockatiel circuit breaker and a
+// timeout, inside one budget for the whole chain of which each provider gets at most its share
+// (./budget). A failing provider (error, timeout, HTTP 5xx/429, malformed or wrong-length answer)
+// hands over to the next; the result says who answered. The chain knows nothing of any caller's
+// settings (hi-rag's topn/k/fusion live in ../hirag).
 import {
   BrokenCircuitError,
-  bulkhead,
   circuitBreaker,
   CircuitState,
   ConsecutiveBreaker,
@@ -12,41 +13,35 @@ import {
   timeout,
   TimeoutStrategy,
   type CircuitBreakerPolicy,
-  type IPolicy,
 } from 'cockatiel';
+import { describeZodIssues } from '@pmoves/internal';
 import { RerankError } from '../errors';
-import { normalizeScore, type FusionMode } from '../fusion/fuse';
+import { normalizeScore } from '../fusion/fuse';
 import { createNoneProvider } from '../providers/none';
 import {
   RerankRequestSchema,
-  type BestMatch,
   type Candidate,
+  type Modality,
   type ProviderAttempt,
   type ProviderScores,
   type RerankHit,
   type RerankProvider,
-  type RerankQuery,
   type RerankRequest,
   type RerankResult,
 } from '../types';
-
-/** Settings carried for `status()` and for the hi-rag adapter's defaults (PMOVES's names). */
-export interface RerankSettings {
-  /** `RERANK_ENABLE`. */
-  enabled: boolean;
-  /** `RERANK_TOPN`: pool size taken from retrieval before reranking. */
-  topn: number;
-  /** `RERANK_K`: hits returned (≤ topn). */
-  k: number;
-  /** `RERANK_FUSION`. */
-  fusion: FusionMode;
-}
+import { callLimit } from './budget';
+import { routeFor, unroutedWarning } from './routing';
+import { scoreWindows } from './windows';
 
 /** Options of {@link createReranker}. */
 export interface RerankerOptions {
   /** Providers in order; the first is the primary, the rest are fallbacks. */
   providers: RerankProvider[];
-  /** Budget of one whole rerank across all providers, ms (default 30 000). */
+  /**
+   * Budget of one whole rerank across all providers, ms (default 30 000). Each provider call may
+   * use at most `remaining / (1 + later)`, where `later` counts the providers after it that could
+   * still be called and declare a timeout, and never more than its own `timeoutMs`.
+   */
   timeoutMs?: number;
   /** Circuit breaker: consecutive failures that open it (default 3) and the cool-down before a trial call, ms (default 30 000). */
   breaker?: { threshold?: number; cooldownMs?: number };
@@ -54,12 +49,6 @@ export interface RerankerOptions {
   maxParallelWindows?: number;
   /** When every provider fails, answer in retrieval order (provider `none`, degraded) instead of throwing (default true). */
   passthrough?: boolean;
-  /** Settings reported by `status()` and used by `rerankHiRagHits`. */
-  settings?: Partial<RerankSettings>;
-  /** Configuration errors and warnings to report in `status()`. */
-  configErrors?: string[];
-  /** Configuration warnings to report in `status()`. */
-  configWarnings?: string[];
 }
 
 /** Circuit breaker state of one provider. */
@@ -71,40 +60,34 @@ export interface ChainEntryStatus {
   id: string;
   /** Model, when known. */
   model: string | null;
+  /** What it can score. */
+  modalities: Modality[];
   /** Circuit breaker state. */
   breaker: BreakerState;
-  /** Calls made, and how many failed. */
+  /** Calls made (a provider skipped for its breaker or its modalities is not called). */
   calls: number;
   /** Failed calls. */
   failures: number;
-  /** Last failure message and time (ISO 8601). */
+  /** Last failure message. */
   lastError: string | null;
   /** When the last failure happened (ISO 8601). */
   lastErrorAt: string | null;
 }
 
-/** What `/hirag/admin/rerank-status` reports, plus the chain and its breakers. */
+/** The chain's state: its primary provider, who answered last, and every provider's breaker. */
 export interface RerankerStatus {
-  /** `RERANK_ENABLE`. */
-  enabled: boolean;
   /** Primary provider. */
   provider: string;
   /** Primary provider's model. */
   model: string | null;
-  /** `RERANK_TOPN`. */
-  topn: number;
-  /** `RERANK_K`. */
-  k: number;
-  /** `RERANK_FUSION`. */
-  fusion: FusionMode;
   /** Where the primary provider runs (`cpu`, `cuda`, `remote`…), when known. */
   device: string | null;
+  /** Precision of the primary provider's loaded weights (`fp32`, `fp16`, `q8`…), when known (a local CLIP model once loaded). */
+  dtype: string | null;
   /** Whether the primary provider is loaded. */
   loaded: boolean;
-  /** Configuration errors. */
-  errors: string[];
-  /** Configuration warnings. */
-  warnings: string[];
+  /** The provider that answered the last rerank (`none` for the passthrough), and when. */
+  lastAnswer: { provider: string; degraded: boolean; at: string } | null;
   /** Every provider in order with its breaker. */
   chain: ChainEntryStatus[];
 }
@@ -113,10 +96,8 @@ export interface RerankerStatus {
 export interface Reranker {
   /** Rerank; never throws because a provider failed (see `passthrough`), only for invalid input or cancellation. */
   rerank(request: RerankRequest): Promise<RerankResult>;
-  /** Configuration, chain and breaker states. */
+  /** The chain and its breakers. */
   status(): RerankerStatus;
-  /** Settings (enabled, topn, k, fusion). */
-  readonly settings: RerankSettings;
   /** The providers, in order. */
   readonly providers: readonly RerankProvider[];
   /** Dispose every provider. */
@@ -126,7 +107,6 @@ export interface Reranker {
 interface Entry {
   provider: RerankProvider;
   breaker: CircuitBreakerPolicy;
-  timeout: IPolicy | null;
   openedAt: number;
   calls: number;
   failures: number;
@@ -141,23 +121,67 @@ const STATE_NAMES: Record<CircuitState, BreakerState> = {
   [CircuitState.Isolated]: 'isolated',
 };
 
-/** Validate a request; the error names the offending field. */
-export function parseRerankRequest(request: RerankRequest): {
-  query: RerankQuery;
-  candidates: Candidate[];
-  topN?: number;
-  signal?: AbortSignal;
-} {
+const aborted = (cause: unknown) => new RerankError('aborted', 'rerank cancelled by the caller', { cause });
+
+/** Validate a request; the error names every offending field. */
+function parseRequest(request: RerankRequest) {
   const parsed = RerankRequestSchema.safeParse(request);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue?.path.length ? issue.path.join('.') : 'request';
-    throw new RerankError('invalid-request', `${field}: ${issue?.message}`);
-  }
+  if (!parsed.success) throw new RerankError('invalid-request', describeZodIssues(parsed.error.issues));
   return parsed.data;
 }
 
-/** Build a chain of providers with breakers, timeouts and a whole-chain budget. */
+/** Scores of the routed candidates spread back over the whole request. */
+function expand(out: ProviderScores, indices: number[], n: number, provider: RerankProvider): ProviderScores {
+  if (indices.length === n) return out;
+  const scores = new Array<number | null>(n).fill(null);
+  const candidateWarnings = new Map<number, string>();
+  for (let i = 0; i < n; i++) candidateWarnings.set(i, unroutedWarning(provider));
+  indices.forEach((k, j) => {
+    scores[k] = out.scores[j] ?? null;
+    candidateWarnings.delete(k);
+    const w = out.candidateWarnings?.get(j);
+    if (w) candidateWarnings.set(k, w);
+  });
+  return { ...out, scores, candidateWarnings };
+}
+
+function buildResult(
+  providerId: string,
+  out: ProviderScores,
+  candidates: Candidate[],
+  topN: number | undefined,
+  degraded: boolean,
+  warnings: string[],
+  attempts: ProviderAttempt[],
+  t0: number,
+): RerankResult {
+  const n = candidates.length;
+  const scored: RerankHit[] = [];
+  const unscored: RerankHit[] = [];
+  candidates.forEach((c, index) => {
+    const s = out.scores[index];
+    const warning = out.candidateWarnings?.get(index);
+    if (warning) warnings.push(`candidate ${c.id}: ${warning}`);
+    if (typeof s === 'number' && Number.isFinite(s)) {
+      scored.push({ id: c.id, index, score: s, normalizedScore: normalizeScore(s, out.scoreKind, n) });
+    } else {
+      unscored.push({ id: c.id, index, score: null, ...(warning ? { warning } : {}) });
+    }
+  });
+  scored.sort((a, b) => (b.score as number) - (a.score as number) || a.index - b.index);
+  return {
+    hits: [...scored, ...unscored].slice(0, topN ?? n),
+    provider: providerId,
+    model: out.model,
+    scoreKind: out.scoreKind,
+    degraded,
+    warnings: [...warnings, ...(out.warnings ?? [])],
+    timings: { totalMs: performance.now() - t0, attempts },
+    ...(out.metadata ? { providerMetadata: { [providerId]: out.metadata } } : {}),
+  };
+}
+
+/** Build a chain of providers with breakers, per-call limits and a whole-chain budget. */
 export function createReranker(options: RerankerOptions): Reranker {
   if (options.providers.length === 0)
     throw new RerankError('config', 'a reranker needs at least one provider');
@@ -166,8 +190,8 @@ export function createReranker(options: RerankerOptions): Reranker {
   const cooldownMs = options.breaker?.cooldownMs ?? 30_000;
   const maxParallel = options.maxParallelWindows ?? 4;
   const passthrough = options.passthrough ?? true;
-  const settings: RerankSettings = { enabled: true, topn: 50, k: 10, fusion: 'mul', ...options.settings };
   const none = createNoneProvider();
+  let lastAnswer: RerankerStatus['lastAnswer'] = null;
 
   const entries: Entry[] = options.providers.map((provider) => {
     // A caller's cancellation is not the provider's fault: it does not count towards the breaker.
@@ -175,11 +199,9 @@ export function createReranker(options: RerankerOptions): Reranker {
       handleWhen((err) => !(err instanceof RerankError && err.code === 'aborted')),
       { halfOpenAfter: cooldownMs, breaker: new ConsecutiveBreaker(threshold) },
     );
-    const perCall = provider.timeoutMs ? timeout(provider.timeoutMs, TimeoutStrategy.Aggressive) : null;
     const entry: Entry = {
       provider,
       breaker,
-      timeout: perCall,
       openedAt: 0,
       calls: 0,
       failures: 0,
@@ -199,150 +221,75 @@ export function createReranker(options: RerankerOptions): Reranker {
     return state === 'open' && Date.now() - e.openedAt >= cooldownMs ? 'half-open' : state;
   }
 
-  async function scoreAll(
-    provider: RerankProvider,
-    query: RerankQuery,
-    candidates: Candidate[],
-    signal: AbortSignal,
-  ) {
-    const n = candidates.length;
-    const size = provider.pointwise && provider.maxCandidatesPerCall ? provider.maxCandidatesPerCall : n;
-    const windows: { offset: number; items: Candidate[] }[] = [];
-    for (let offset = 0; offset < n; offset += size)
-      windows.push({ offset, items: candidates.slice(offset, offset + size) });
-    const limiter = bulkhead(maxParallel, Infinity);
-    const parts = await Promise.all(
-      windows.map((w) =>
-        limiter.execute(async () => {
-          signal.throwIfAborted();
-          const out = await provider.rerank({ query, candidates: w.items, signal });
-          if (out.scores.length !== w.items.length) {
-            throw new RerankError(
-              'provider',
-              `${provider.id} returned ${out.scores.length} scores for ${w.items.length} candidates`,
-            );
-          }
-          return { w, out };
-        }),
-      ),
-    );
-    const merged: ProviderScores = {
-      scores: new Array(n).fill(null),
-      scoreKind: parts[0]?.out.scoreKind ?? 'rank',
-      model: parts[0]?.out.model ?? provider.model ?? null,
-      candidateWarnings: new Map(),
-      warnings: [],
-    };
-    for (const { w, out } of parts) {
-      out.scores.forEach((s, i) => (merged.scores[w.offset + i] = s));
-      out.candidateWarnings?.forEach((msg, i) => merged.candidateWarnings!.set(w.offset + i, msg));
-      merged.warnings!.push(...(out.warnings ?? []));
-      if (out.bestMatch && (!merged.bestMatch || out.bestMatch.score > merged.bestMatch.score))
-        merged.bestMatch = out.bestMatch;
-    }
-    if (merged.scores.every((s) => s === null)) {
-      // Not a single candidate could be scored: nothing to rank on, so the next provider answers.
-      const why = [...merged.candidateWarnings!.values()][0];
-      throw new RerankError(
-        'provider',
-        `${provider.id} could not score any candidate${why ? ` (${why})` : ''}`,
-      );
-    }
-    if (parts.some((p) => p.out.scoreKind !== merged.scoreKind)) {
-      throw new RerankError('provider', `${provider.id} mixed score kinds across windows`);
-    }
-    return merged;
-  }
-
-  function buildResult(
-    providerId: string,
-    out: ProviderScores,
-    candidates: Candidate[],
-    topN: number | undefined,
-    degraded: boolean,
-    warnings: string[],
-    attempts: ProviderAttempt[],
-    t0: number,
-  ): RerankResult {
-    const n = candidates.length;
-    const scored: RerankHit[] = [];
-    const unscored: RerankHit[] = [];
-    candidates.forEach((c, index) => {
-      const s = out.scores[index];
-      const warning = out.candidateWarnings?.get(index);
-      if (warning) warnings.push(`candidate ${c.id}: ${warning}`);
-      if (typeof s === 'number' && Number.isFinite(s)) {
-        scored.push({ id: c.id, index, score: s, normalizedScore: normalizeScore(s, out.scoreKind, n) });
-      } else {
-        unscored.push({ id: c.id, index, score: null, ...(warning ? { warning } : {}) });
-      }
-    });
-    scored.sort((a, b) => (b.score as number) - (a.score as number) || a.index - b.index);
-    const hits = [...scored, ...unscored].slice(0, topN ?? n);
-    return {
-      hits,
-      provider: providerId,
-      model: out.model,
-      scoreKind: out.scoreKind,
-      degraded,
-      warnings: [...warnings, ...(out.warnings ?? [])],
-      timings: { totalMs: performance.now() - t0, attempts },
-      ...(out.bestMatch ? { bestMatch: out.bestMatch as BestMatch } : {}),
-    };
+  function answered(result: RerankResult): RerankResult {
+    lastAnswer = { provider: result.provider, degraded: result.degraded, at: new Date().toISOString() };
+    return result;
   }
 
   async function rerank(request: RerankRequest): Promise<RerankResult> {
     const t0 = performance.now();
-    const { query, candidates, topN, signal: userSignal } = parseRerankRequest(request);
+    const { query, candidates, topN, signal: userSignal } = parseRequest(request);
     const warnings: string[] = [];
     const attempts: ProviderAttempt[] = [];
     const first = entries[0]!.provider;
     if (candidates.length === 0) {
-      return buildResult(
-        first.id,
-        { scores: [], scoreKind: 'rank', model: first.model ?? null },
-        [],
-        topN,
-        false,
-        warnings,
-        attempts,
-        t0,
-      );
+      const empty = { scores: [], scoreKind: 'rank' as const, model: first.model ?? null };
+      return buildResult(first.id, empty, [], topN, false, warnings, attempts, t0);
     }
+    const deadline = performance.now() + budgetMs;
     const budget = AbortSignal.timeout(budgetMs);
     const signal = userSignal ? AbortSignal.any([userSignal, budget]) : budget;
+    const routes = entries.map((e) => routeFor(e.provider, query, candidates));
+    const callable = (j: number) => {
+      const state = breakerState(entries[j]!);
+      return !('skip' in routes[j]!) && state !== 'open' && state !== 'isolated';
+    };
 
     for (const [i, entry] of entries.entries()) {
       const { provider } = entry;
-      if (userSignal?.aborted) throw new RerankError('aborted', 'rerank cancelled by the caller');
+      const route = routes[i]!;
+      if (userSignal?.aborted) throw aborted(userSignal.reason);
+      if ('skip' in route) {
+        // It cannot score this request at all: not its failure, so the breaker is not charged.
+        const error = `skipped: ${route.skip}`;
+        attempts.push({ provider: provider.id, ok: false, ms: 0, error, skipped: true });
+        warnings.push(`${provider.id} ${error}`);
+        continue;
+      }
       const started = performance.now();
-      if (budget.aborted) {
+      const remaining = deadline - started;
+      if (budget.aborted || remaining <= 0) {
         const error = `skipped: the chain's ${budgetMs} ms budget is spent`;
         attempts.push({ provider: provider.id, ok: false, ms: 0, error, skipped: true });
         warnings.push(`${provider.id} ${error}`);
         continue;
       }
+      let later = 0;
+      for (let j = i + 1; j < entries.length; j++)
+        if (entries[j]!.provider.timeoutMs !== undefined && callable(j)) later++;
+      const limit = callLimit(remaining, later, provider.timeoutMs);
+      const subset = route.indices.map((k) => candidates[k]!);
       try {
         entry.calls++;
         const out = await entry.breaker.execute(async ({ signal: s }) => {
           try {
-            return entry.timeout
-              ? await entry.timeout.execute(({ signal: t }) => scoreAll(provider, query, candidates, t), s)
-              : await scoreAll(provider, query, candidates, s);
+            return await timeout(limit.ms, TimeoutStrategy.Aggressive).execute(
+              ({ signal: t }) => scoreWindows(provider, query, subset, t, maxParallel),
+              s,
+            );
           } catch (err) {
             // The caller's cancellation surfaces as a cancelled task; it is not the provider's failure.
-            if (userSignal?.aborted)
-              throw new RerankError('aborted', 'rerank cancelled by the caller', { cause: err });
+            if (userSignal?.aborted) throw aborted(err);
             throw err;
           }
         }, signal);
         attempts.push({ provider: provider.id, ok: true, ms: performance.now() - started });
         const degraded = i > 0 || provider.id === 'none';
-        return buildResult(provider.id, out, candidates, topN, degraded, warnings, attempts, t0);
+        const full = expand(out, route.indices, candidates.length, provider);
+        return answered(buildResult(provider.id, full, candidates, topN, degraded, warnings, attempts, t0));
       } catch (err) {
         const ms = performance.now() - started;
-        if (userSignal?.aborted)
-          throw new RerankError('aborted', 'rerank cancelled by the caller', { cause: err });
+        if (userSignal?.aborted) throw aborted(err);
         if (err instanceof BrokenCircuitError) {
           entry.calls--;
           const error = `skipped: circuit open after ${threshold} consecutive failures (cool-down ${cooldownMs} ms)`;
@@ -354,7 +301,9 @@ export function createReranker(options: RerankerOptions): Reranker {
           err instanceof TaskCancelledError
             ? budget.aborted
               ? `the chain's ${budgetMs} ms budget ran out`
-              : `timed out after ${provider.timeoutMs} ms`
+              : limit.byShare
+                ? `timed out after ${limit.ms} ms (its share of the chain's ${budgetMs} ms budget)`
+                : `timed out after ${limit.ms} ms`
             : err instanceof Error
               ? err.message
               : String(err);
@@ -370,26 +319,23 @@ export function createReranker(options: RerankerOptions): Reranker {
     }
     warnings.push('every provider failed; kept retrieval order');
     const out = await none.rerank({ query, candidates, signal });
-    return buildResult('none', out, candidates, topN, true, warnings, attempts, t0);
+    return answered(buildResult('none', out, candidates, topN, true, warnings, attempts, t0));
   }
 
   function status(): RerankerStatus {
     const primary = entries[0]!.provider;
     const extra = primary.status?.() ?? {};
     return {
-      enabled: settings.enabled,
       provider: primary.id,
       model: primary.model ?? null,
-      topn: settings.topn,
-      k: settings.k,
-      fusion: settings.fusion,
       device: extra.device ?? null,
+      dtype: extra.dtype ?? null,
       loaded: extra.loaded ?? true,
-      errors: [...(options.configErrors ?? [])],
-      warnings: [...(options.configWarnings ?? [])],
+      lastAnswer,
       chain: entries.map((e) => ({
         id: e.provider.id,
         model: e.provider.model ?? null,
+        modalities: [...e.provider.modalities],
         breaker: breakerState(e),
         calls: e.calls,
         failures: e.failures,
@@ -402,7 +348,6 @@ export function createReranker(options: RerankerOptions): Reranker {
   return {
     rerank,
     status,
-    settings,
     providers: entries.map((e) => e.provider),
     async dispose() {
       await Promise.all(entries.map((e) => e.provider.dispose?.()));

@@ -1,21 +1,44 @@
-// Configuration from the environment, with PMOVES's hi-rag gateway variable names and defaults.
-// Deliberate differences from upstream: an unknown provider or fusion name, and a malformed number,
-// is a startup error naming the accepted values (upstream logs a warning and swaps in a default).
-import { createReranker, type Reranker, type RerankerOptions } from '../chain/reranker';
+// Configuration from the environment, with PMOVES's hi-rag gateway variable names and defaults:
+// the one place this package reads an environment. Pure parsers return the options the factories
+// take; the `…FromEnv` helpers compose the two. Every bad variable is collected and reported in
+// one `config` error. Deliberate difference from upstream: an unknown provider or fusion name, or
+// a malformed value, is a start-up error naming the accepted values (upstream logs a warning and
+// swaps in a default).
+import { isAbsolute } from 'node:path';
+import {
+  envBoolean,
+  envEnum,
+  envInteger,
+  EnvReader,
+  envList,
+  envSeconds,
+  envString,
+  envUrl,
+  EnvValueError,
+  envVarInfo,
+  type Env,
+  type EnvField,
+  type EnvIssue,
+  type EnvVarInfo,
+} from '@pmoves/internal';
+import { createReranker, type Reranker } from '../chain/reranker';
 import { RerankError } from '../errors';
-import { FusionModeSchema, type FusionMode } from '../fusion/fuse';
-import { createClipProvider } from '../providers/clip';
-import { createCohereProvider } from '../providers/cohere';
-import { createNoneProvider } from '../providers/none';
-import { createTeiProvider } from '../providers/tei';
-import { createTensorZeroProvider } from '../providers/tensorzero';
-import type { RerankProvider } from '../types';
+import {
+  createHiRagAdapter,
+  HIRAG_DEFAULTS,
+  type HiRagAdapter,
+  type HiRagAdapterOptions,
+} from '../hirag/adapter';
+import type { ClipProviderOptions } from '../providers/clip/provider';
+import { loadClipConfig, type ClipConfigModule } from '../providers/clip/load';
+import { createProvider, type ProviderConfig } from '../providers/create';
 
-/** Environment to read (e.g. `process.env`). */
-export type Env = Record<string, string | undefined>;
+export type { Env };
 
 /** Provider names accepted in `RERANK_PROVIDER` / `RERANK_FALLBACK`, and what each means. */
-export const PROVIDER_ALIASES: Readonly<Record<string, { provider: string; path?: string }>> = {
+export const PROVIDER_ALIASES: Readonly<
+  Record<string, { provider: ProviderConfig['provider']; path?: string }>
+> = {
   flag: { provider: 'flag' },
   tei: { provider: 'flag' },
   cohere: { provider: 'cohere', path: '/v2/rerank' },
@@ -28,213 +51,322 @@ export const PROVIDER_ALIASES: Readonly<Record<string, { provider: string; path?
   clip: { provider: 'clip' },
   none: { provider: 'none' },
 };
+const NAMES = Object.keys(PROVIDER_ALIASES);
 
-const TRUE = new Set(['1', 'true', 'yes', 'y', 'on']);
-const FALSE = new Set(['0', 'false', 'no', 'n', 'off']);
+function providerName(raw: string): string {
+  const key = raw.toLowerCase();
+  if (!(key in PROVIDER_ALIASES)) throw new EnvValueError(`must be one of ${NAMES.join(', ')}`);
+  return key;
+}
 
-/** Parsed rerank configuration (see {@link parseRerankEnv}). */
-export interface RerankEnvConfig {
-  /** `RERANK_ENABLE` (default true). */
-  enabled: boolean;
-  /** Canonical primary provider, then fallbacks, in order (aliases resolved). */
-  chain: { name: string; provider: string; path?: string }[];
-  /** `RERANK_MODEL`. */
-  model: string;
-  /** `RERANK_TOPN` (default 50). */
-  topn: number;
-  /** `RERANK_K` (default 10, capped at topn). */
-  k: number;
-  /** `RERANK_FUSION` (default mul). */
-  fusion: FusionMode;
-  /** `RERANK_TIMEOUT` in ms (seconds in the env; default 30 s): budget of the whole chain. */
+function absolutePath(raw: string): string {
+  if (!isAbsolute(raw)) throw new EnvValueError('must be an absolute directory');
+  return raw;
+}
+
+// The chain's variables.
+const CHAIN = {
+  provider: envEnum('RERANK_PROVIDER', 'primary rerank provider', NAMES, { default: 'flag' }),
+  fallback: envList('RERANK_FALLBACK', 'fallback providers, in order (duplicates dropped)', {
+    form: 'comma-separated provider names',
+    item: providerName,
+  }),
+  model: envString('RERANK_MODEL', 'cross-encoder label for flag, `model` sent to Cohere-shaped servers', {
+    default: 'Qwen/Qwen3-Reranker-4B',
+    form: 'model id',
+  }),
+  url: envUrl('RERANK_URL', 'base URL of the flag (TEI) or Cohere-shaped server'),
+  path: envString('RERANK_PATH', 'path of the Cohere-shaped endpoint (default per alias)', {
+    form: 'URL path',
+  }),
+  apiKey: envString('RERANK_API_KEY', 'Bearer token of the flag or Cohere-shaped server', {
+    secret: true,
+    form: 'secret',
+  }),
+  timeout: envSeconds('RERANK_TIMEOUT', 'budget of the whole chain (each provider gets at most its share)', {
+    default: 30,
+  }),
+  providerTimeout: envSeconds(
+    'RERANK_PROVIDER_TIMEOUT',
+    'per-call timeout of flag and Cohere-shaped servers',
+    {
+      default: 10,
+    },
+  ),
+  breakerThreshold: envInteger(
+    'RERANK_BREAKER_THRESHOLD',
+    "consecutive failures that open a provider's breaker",
+    {
+      default: 3,
+      min: 1,
+    },
+  ),
+  breakerCooldown: envSeconds(
+    'RERANK_BREAKER_COOLDOWN',
+    'cool-down of an open breaker before its trial call',
+    {
+      default: 30,
+    },
+  ),
+  tzUrl: envUrl('TENSORZERO_BASE_URL', 'TensorZero gateway (required by tensorzero)'),
+  tzFunction: envString('TENSORZERO_RERANK_FUNCTION', 'TensorZero function invoked', {
+    default: 'hi_rag_rerank',
+    form: 'name',
+  }),
+  tzTimeout: envSeconds('TENSORZERO_RERANK_TIMEOUT', 'per-call timeout of tensorzero', { default: 20 }),
+  tzKey: envString('TENSORZERO_API_KEY', 'Bearer token of the TensorZero gateway', {
+    secret: true,
+    form: 'secret',
+  }),
+} as const;
+
+// The CLIP provider's own variables. Everything else of CLIP is parsed by @pmoves/clip's own
+// parsers (@pmoves/clip/config): `clipSetupFromEnv` picks the remote client (CLIP_ENDPOINT, its
+// retries, token, expected model…) or the local embedder (CLIP_MODEL, CLIP_MODEL_PATH, CLIP_DTYPE,
+// CLIP_DEVICE, HF_*…), and `imageFetchOptionsFromEnv` reads CLIP_IMAGE_FETCH_*. CLIP_TIMEOUT is
+// read here too, as the provider's per-call timeout (the remote client reads it as its budget).
+const CLIP = {
+  timeout: envSeconds('CLIP_TIMEOUT', 'per-call timeout of the CLIP provider (includes loading the model)', {
+    default: 30,
+  }),
+  cacheSize: envInteger('CLIP_RERANK_CACHE_SIZE', 'CLIP provider embedding cache', {
+    default: 10_000,
+    min: 1,
+    unit: 'entries',
+  }),
+  mediaRoots: envList(
+    'RERANK_MEDIA_ROOTS',
+    'directories local image paths may be read from (default: none)',
+    {
+      form: 'comma-separated absolute directories',
+      item: absolutePath,
+    },
+  ),
+} as const;
+
+// The hi-rag adapter's variables.
+const HIRAG = {
+  enabled: envBoolean('RERANK_ENABLE', 'default of the request’s use_rerank', {
+    default: HIRAG_DEFAULTS.enabled,
+  }),
+  topn: envInteger('RERANK_TOPN', 'pool taken from retrieval before reranking', {
+    default: HIRAG_DEFAULTS.topn,
+    min: 1,
+  }),
+  k: envInteger('RERANK_K', 'hits returned, at most RERANK_TOPN', { default: HIRAG_DEFAULTS.k, min: 1 }),
+  fusion: envEnum('RERANK_FUSION', 'score fusion', ['mul', 'wsum'] as const, {
+    default: HIRAG_DEFAULTS.fusion,
+  }),
+} as const;
+
+/** Every environment variable this package reads (name, meaning, form, default). */
+export const RERANK_ENV_VARS: readonly EnvVarInfo[] = envVarInfo([
+  ...Object.values(CHAIN),
+  ...Object.values(CLIP),
+  ...Object.values(HIRAG),
+] as EnvField<unknown, unknown>[]);
+
+/** What {@link rerankerOptionsFromEnv} returns: `createReranker`'s options, with providers as configurations. */
+export interface RerankerEnvOptions {
+  /** The chain, primary first (aliases resolved, duplicates dropped); see `createProvider`. */
+  providers: ProviderConfig[];
+  /** `RERANK_TIMEOUT`, ms: the budget of the whole chain. */
   timeoutMs: number;
-  /** Per-call timeout of flag/cohere, ms (`RERANK_PROVIDER_TIMEOUT`, seconds, default 10). */
-  providerTimeoutMs: number;
-  /** Circuit breaker: `RERANK_BREAKER_THRESHOLD` failures (default 3), `RERANK_BREAKER_COOLDOWN` seconds (default 30). */
+  /** `RERANK_BREAKER_THRESHOLD` and `RERANK_BREAKER_COOLDOWN` (ms). */
   breaker: { threshold: number; cooldownMs: number };
-  /** Warnings collected while parsing (reported by `status()`). */
-  warnings: string[];
 }
 
-const DEFAULT_MODEL = 'Qwen/Qwen3-Reranker-4B';
+const configError = (message: string, issues: readonly EnvIssue[]) =>
+  new RerankError('config', message, { issues });
 
-function str(env: Env, name: string): string | undefined {
-  const v = env[name]?.trim();
-  return v ? v : undefined;
+/** A reader's `get` that reads each field once (a variable several providers share is reported once). */
+function once(reader: EnvReader) {
+  const seen = new Map<EnvField<unknown, unknown>, unknown>();
+  return <T, R>(f: EnvField<T, R>): T | R => {
+    if (!seen.has(f)) seen.set(f, reader.get(f));
+    return seen.get(f) as T | R;
+  };
 }
 
-function positiveInt(env: Env, name: string, def: number): number {
-  const raw = str(env, name);
-  if (raw === undefined) return def;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new RerankError('config', `${name} must be a positive integer; received ${JSON.stringify(raw)}`);
-  return n;
+/** Records an issue for a variable a provider needs and nobody set (once per variable). */
+function required(reader: EnvReader, name: string, who: string): void {
+  if (!reader.issues.some((i) => i.variable === name))
+    reader.issue(name, `must be set: the ${who} provider needs it`);
 }
 
-/** Seconds (decimal allowed) → ms. */
-function seconds(env: Env, name: string, defSeconds: number): number {
-  const raw = str(env, name);
-  if (raw === undefined) return Math.round(defSeconds * 1000);
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new RerankError(
-      'config',
-      `${name} must be a positive number of seconds; received ${JSON.stringify(raw)}`,
-    );
-  return Math.round(n * 1000);
-}
-
-function resolveName(name: string, variable: string) {
-  const key = name.trim().toLowerCase();
-  const alias = PROVIDER_ALIASES[key];
-  if (!alias) {
-    throw new RerankError(
-      'config',
-      `${variable}: unknown provider ${JSON.stringify(name)}; accepted: ${Object.keys(PROVIDER_ALIASES).join(', ')}`,
-    );
+/**
+ * Runs one of clip's parsers and records its issues (a ClipError `config` carries them all); a
+ * variable this reader has already reported (CLIP_TIMEOUT, read by both) is reported once.
+ */
+function absorbClip<T>(reader: EnvReader, clip: ClipConfigModule, parse: () => T): T | undefined {
+  try {
+    return parse();
+  } catch (err) {
+    const issues = (err as { issues?: unknown }).issues;
+    if (!clip.isClipError(err) || !Array.isArray(issues) || issues.length === 0) throw err;
+    const seen = new Set(reader.issues.map((i) => i.variable));
+    reader.absorb((issues as EnvIssue[]).filter((i) => !seen.has(i.variable)));
+    return undefined;
   }
-  return { name: key, ...alias };
 }
 
-/** Parse PMOVES's rerank variables plus `RERANK_FALLBACK`, `RERANK_TIMEOUT` and the breaker settings. */
-export function parseRerankEnv(env: Env): RerankEnvConfig {
+async function readClipOptions(
+  reader: EnvReader,
+  get: ReturnType<typeof once>,
+  variable: string,
+): Promise<ClipProviderOptions> {
+  const mediaRoots = get(CLIP.mediaRoots);
+  const options: ClipProviderOptions = {
+    timeoutMs: get(CLIP.timeout),
+    cacheSize: get(CLIP.cacheSize),
+    ...(mediaRoots ? { mediaRoots } : {}),
+  };
+  let clip: ClipConfigModule;
+  try {
+    clip = await loadClipConfig();
+  } catch {
+    reader.issue(
+      variable,
+      'names clip, which needs the optional peer dependency @pmoves/clip (npm install @pmoves/clip)',
+    );
+    return options;
+  }
+  // Remote or local, as @pmoves/clip decides it; a bad variable of either fails here, at start-up.
+  const setup = absorbClip(reader, clip, () => clip.clipSetupFromEnv(reader.env));
+  if (setup?.kind === 'remote') {
+    const { endpoint, timeoutMs: _budget, ...remoteOptions } = setup.options;
+    void _budget; // the provider's own timeout (CLIP_TIMEOUT, read above) bounds each call
+    options.endpoint = endpoint;
+    options.remoteOptions = remoteOptions;
+  } else if (setup) options.embedderOptions = setup.options;
+  const fetchOptions = absorbClip(reader, clip, () => clip.imageFetchOptionsFromEnv(reader.env));
+  if (fetchOptions) options.fetchOptions = fetchOptions;
+  return options;
+}
+
+async function readChain(reader: EnvReader): Promise<RerankerEnvOptions> {
+  const get = once(reader);
+  const names = [
+    { name: get(CHAIN.provider), variable: 'RERANK_PROVIDER' },
+    ...(get(CHAIN.fallback) ?? []).map((name) => ({ name, variable: 'RERANK_FALLBACK' })),
+  ];
+  const chain = names
+    .map((n) => ({ ...n, ...PROVIDER_ALIASES[n.name]! }))
+    .filter((e, i, all) => all.findIndex((o) => o.provider === e.provider && o.path === e.path) === i);
+  const model = get(CHAIN.model);
+  const apiKey = () => {
+    const key = get(CHAIN.apiKey);
+    return key ? { apiKey: key } : {};
+  };
+  const url = (who: string) => {
+    const u = get(CHAIN.url);
+    if (u === undefined) required(reader, 'RERANK_URL', who);
+    return u ?? 'http://invalid.invalid';
+  };
+  const providers: ProviderConfig[] = [];
+  for (const entry of chain) {
+    switch (entry.provider) {
+      case 'flag':
+        providers.push({
+          provider: 'flag',
+          options: { url: url(entry.name), model, timeoutMs: get(CHAIN.providerTimeout), ...apiKey() },
+        });
+        break;
+      case 'cohere':
+        providers.push({
+          provider: 'cohere',
+          options: {
+            id: entry.name,
+            url: url(entry.name),
+            path: get(CHAIN.path) ?? entry.path ?? '/v2/rerank',
+            model,
+            timeoutMs: get(CHAIN.providerTimeout),
+            ...apiKey(),
+          },
+        });
+        break;
+      case 'tensorzero': {
+        const baseUrl = get(CHAIN.tzUrl);
+        if (baseUrl === undefined) required(reader, 'TENSORZERO_BASE_URL', entry.name);
+        const key = get(CHAIN.tzKey);
+        providers.push({
+          provider: 'tensorzero',
+          options: {
+            baseUrl: baseUrl ?? 'http://invalid.invalid',
+            functionName: get(CHAIN.tzFunction),
+            timeoutMs: get(CHAIN.tzTimeout),
+            ...(key ? { apiKey: key } : {}),
+          },
+        });
+        break;
+      }
+      case 'clip':
+        providers.push({ provider: 'clip', options: await readClipOptions(reader, get, entry.variable) });
+        break;
+      case 'none':
+        providers.push({ provider: 'none' });
+        break;
+    }
+  }
+  return {
+    providers,
+    timeoutMs: get(CHAIN.timeout),
+    breaker: { threshold: get(CHAIN.breakerThreshold), cooldownMs: get(CHAIN.breakerCooldown) },
+  };
+}
+
+function readHiRag(reader: EnvReader): HiRagAdapterOptions & { warnings: string[] } {
+  const topn = reader.get(HIRAG.topn);
+  let k = reader.get(HIRAG.k);
   const warnings: string[] = [];
-  let enabled = true;
-  const rawEnable = str(env, 'RERANK_ENABLE');
-  if (rawEnable !== undefined) {
-    const v = rawEnable.toLowerCase();
-    if (TRUE.has(v)) enabled = true;
-    else if (FALSE.has(v)) enabled = false;
-    else
-      throw new RerankError(
-        'config',
-        `RERANK_ENABLE must be one of ${[...TRUE, ...FALSE].join(', ')}; received ${JSON.stringify(rawEnable)}`,
-      );
-  }
-  const primary = resolveName(str(env, 'RERANK_PROVIDER') ?? 'flag', 'RERANK_PROVIDER');
-  const fallback = (str(env, 'RERANK_FALLBACK') ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((s) => resolveName(s, 'RERANK_FALLBACK'));
-  const chain = [primary, ...fallback].filter(
-    (entry, i, all) => all.findIndex((e) => e.provider === entry.provider && e.path === entry.path) === i,
-  );
-  const rawFusion = (str(env, 'RERANK_FUSION') ?? 'mul').toLowerCase();
-  const fusion = FusionModeSchema.safeParse(rawFusion);
-  if (!fusion.success) {
-    throw new RerankError(
-      'config',
-      `RERANK_FUSION: unknown fusion ${JSON.stringify(rawFusion)}; accepted: ${FusionModeSchema.options.join(', ')}`,
-    );
-  }
-  const topn = positiveInt(env, 'RERANK_TOPN', 50);
-  let k = positiveInt(env, 'RERANK_K', 10);
   if (k > topn) {
     warnings.push(`RERANK_K ${k} exceeds RERANK_TOPN ${topn}; truncating to topn`);
     k = topn;
   }
-  return {
-    enabled,
-    chain,
-    model: str(env, 'RERANK_MODEL') ?? DEFAULT_MODEL,
-    topn,
-    k,
-    fusion: fusion.data,
-    timeoutMs: seconds(env, 'RERANK_TIMEOUT', 30),
-    providerTimeoutMs: seconds(env, 'RERANK_PROVIDER_TIMEOUT', 10),
-    breaker: {
-      threshold: positiveInt(env, 'RERANK_BREAKER_THRESHOLD', 3),
-      cooldownMs: seconds(env, 'RERANK_BREAKER_COOLDOWN', 30),
-    },
-    warnings,
-  };
-}
-
-function need(env: Env, name: string, provider: string): string {
-  const v = str(env, name);
-  if (!v) throw new RerankError('config', `${provider} provider needs ${name}`);
-  return v;
-}
-
-/** Build one provider from the environment. */
-function providerFromEnv(
-  entry: RerankEnvConfig['chain'][number],
-  cfg: RerankEnvConfig,
-  env: Env,
-): RerankProvider {
-  switch (entry.provider) {
-    case 'flag':
-      return createTeiProvider({
-        url: need(env, 'RERANK_URL', entry.name),
-        model: cfg.model,
-        timeoutMs: cfg.providerTimeoutMs,
-        ...(str(env, 'RERANK_API_KEY') ? { apiKey: str(env, 'RERANK_API_KEY') } : {}),
-      });
-    case 'cohere':
-      return createCohereProvider({
-        id: entry.name === 'cohere' ? 'cohere' : entry.name,
-        url: need(env, 'RERANK_URL', entry.name),
-        path: str(env, 'RERANK_PATH') ?? entry.path ?? '/v2/rerank',
-        model: cfg.model,
-        timeoutMs: cfg.providerTimeoutMs,
-        ...(str(env, 'RERANK_API_KEY') ? { apiKey: str(env, 'RERANK_API_KEY') } : {}),
-      });
-    case 'tensorzero':
-      return createTensorZeroProvider({
-        baseUrl: need(env, 'TENSORZERO_BASE_URL', 'tensorzero'),
-        functionName: str(env, 'TENSORZERO_RERANK_FUNCTION') ?? 'hi_rag_rerank',
-        timeoutMs: seconds(env, 'TENSORZERO_RERANK_TIMEOUT', 20),
-        ...(str(env, 'TENSORZERO_API_KEY') ? { apiKey: str(env, 'TENSORZERO_API_KEY') } : {}),
-      });
-    case 'clip':
-      return createClipProvider({
-        ...(str(env, 'CLIP_ENDPOINT') ? { endpoint: str(env, 'CLIP_ENDPOINT') } : {}),
-        ...(str(env, 'CLIP_MODEL') ? { model: str(env, 'CLIP_MODEL') } : {}),
-        ...(str(env, 'CLIP_MODEL_PATH') ? { modelPath: str(env, 'CLIP_MODEL_PATH') } : {}),
-        timeoutMs: seconds(env, 'CLIP_TIMEOUT', 30),
-        cacheSize: positiveInt(env, 'CLIP_RERANK_CACHE_SIZE', 10_000),
-        fetchOptions: clipFetchOptionsFromEnv(env),
-      });
-    default:
-      return createNoneProvider();
-  }
-}
-
-/** The image-fetch part of the CLIP provider's configuration (same variables as `@pmoves/clip/fetch`). */
-function clipFetchOptionsFromEnv(env: Env) {
-  const out: { allowedHosts?: string[]; allowPrivate?: boolean; timeoutMs?: number; maxBytes?: number } = {};
-  const hosts = str(env, 'CLIP_IMAGE_FETCH_ALLOWED_HOSTS');
-  if (hosts)
-    out.allowedHosts = hosts
-      .split(',')
-      .map((h) => h.trim())
-      .filter(Boolean);
-  const priv = str(env, 'CLIP_IMAGE_FETCH_ALLOW_PRIVATE');
-  if (priv) out.allowPrivate = TRUE.has(priv.toLowerCase());
-  if (str(env, 'CLIP_IMAGE_FETCH_TIMEOUT')) out.timeoutMs = seconds(env, 'CLIP_IMAGE_FETCH_TIMEOUT', 10);
-  if (str(env, 'CLIP_IMAGE_FETCH_MAX_BYTES'))
-    out.maxBytes = positiveInt(env, 'CLIP_IMAGE_FETCH_MAX_BYTES', 1);
-  return out;
+  return { enabled: reader.get(HIRAG.enabled), topn, k, fusion: reader.get(HIRAG.fusion), warnings };
 }
 
 /**
- * Build a reranker from the environment (PMOVES's variables; see the README for the full list and
- * units). Throws a `config` {@link RerankError} naming the variable and the accepted values.
+ * The chain's options from the environment (`RERANK_PROVIDER`, `RERANK_FALLBACK`, the providers'
+ * variables, `RERANK_TIMEOUT`, the breaker's), without creating anything. Asynchronous because a
+ * chain with `clip` loads `@pmoves/clip/config` (the optional peer, without onnxruntime) to parse
+ * the `CLIP_*` variables with clip's own parsers. Throws one `config` {@link RerankError}
+ * naming every bad variable (its `issues` list them).
  */
-export function createRerankerFromEnv(
-  env: Env = process.env,
-  overrides: Partial<Omit<RerankerOptions, 'providers'>> = {},
-): Reranker {
-  const cfg = parseRerankEnv(env);
-  const providers = cfg.chain.map((entry) => providerFromEnv(entry, cfg, env));
-  return createReranker({
-    providers,
-    timeoutMs: cfg.timeoutMs,
-    breaker: cfg.breaker,
-    settings: { enabled: cfg.enabled, topn: cfg.topn, k: cfg.k, fusion: cfg.fusion },
-    configWarnings: cfg.warnings,
-    ...overrides,
-  });
+export async function rerankerOptionsFromEnv(env: Env): Promise<RerankerEnvOptions> {
+  const reader = new EnvReader(env);
+  const options = await readChain(reader);
+  reader.finish(configError);
+  return options;
+}
+
+/** A reranker from the environment: {@link rerankerOptionsFromEnv}, then `createProvider` and `createReranker`. */
+export async function createRerankerFromEnv(env: Env): Promise<Reranker> {
+  const options = await rerankerOptionsFromEnv(env);
+  return createReranker({ ...options, providers: options.providers.map(createProvider) });
+}
+
+/**
+ * The hi-rag adapter's settings from the environment (`RERANK_ENABLE`, `RERANK_TOPN`, `RERANK_K`,
+ * `RERANK_FUSION`) and their warnings (`RERANK_K` above `RERANK_TOPN` is capped). Throws one
+ * `config` {@link RerankError} naming every bad variable.
+ */
+export function hiRagSettingsFromEnv(env: Env): HiRagAdapterOptions & { warnings: string[] } {
+  const reader = new EnvReader(env);
+  const settings = readHiRag(reader);
+  reader.finish(configError);
+  return settings;
+}
+
+/**
+ * The hi-rag adapter over a reranker, both from the environment; one `config` {@link RerankError}
+ * names every bad variable of either. Asynchronous for the same reason as {@link rerankerOptionsFromEnv}.
+ */
+export async function createHiRagAdapterFromEnv(env: Env): Promise<HiRagAdapter> {
+  const reader = new EnvReader(env);
+  const settings = readHiRag(reader);
+  const options = await readChain(reader);
+  reader.finish(configError);
+  const reranker = createReranker({ ...options, providers: options.providers.map(createProvider) });
+  return createHiRagAdapter(reranker, settings);
 }

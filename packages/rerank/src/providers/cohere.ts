@@ -2,14 +2,13 @@
 // {results: [{index, relevance_score}]}. The same shape is served by Jina (/v1/rerank),
 // Infinity (/rerank) and vLLM (/v1/rerank, /v2/rerank); only the path differs.
 import { z } from 'zod';
-import { postJson } from '../http/post-json';
 import type { RerankProvider } from '../types';
-import { bearer, candidateText, joinUrl, parseAnswer, queryText, scoresByIndex } from './shared';
+import { httpTextProvider, joinUrl, parseAnswer, providerOptions, scoresByIndex } from './shared';
 
 /** Options of {@link createCohereProvider}. */
 export const CohereProviderOptionsSchema = z.object({
   /** Base URL (`RERANK_URL`), e.g. `https://api.cohere.com`. */
-  url: z.url(),
+  url: z.url({ protocol: /^https?$/ }),
   /** Path of the rerank endpoint (`RERANK_PATH`). */
   path: z.string().default('/v2/rerank'),
   /** Model sent in the request (`RERANK_MODEL`). */
@@ -35,37 +34,17 @@ const CohereAnswer = z.object({
 
 /** A reranker speaking the Cohere v2 `/rerank` shape (Cohere, Jina, Infinity, vLLM). */
 export function createCohereProvider(options: CohereProviderOptions): RerankProvider {
-  const o = CohereProviderOptionsSchema.parse(options);
-  const url = joinUrl(o.url, o.path);
-  return {
-    id: o.id,
-    modalities: ['text'],
+  const o = providerOptions(CohereProviderOptionsSchema, options, 'cohere');
+  return httpTextProvider({
+    ...o,
+    url: joinUrl(o.url, o.path),
     pointwise: true,
-    maxCandidatesPerCall: o.maxCandidatesPerCall,
-    model: o.model,
-    timeoutMs: o.timeoutMs,
-    async rerank({ query, candidates, signal }) {
-      const body = {
-        model: o.model,
-        query: queryText(query, o.id),
-        documents: candidates.map(candidateText),
-        // Ask for every document: topN is applied globally after all windows are merged.
-        top_n: candidates.length,
-      };
-      const data = await postJson(url, body, {
-        timeoutMs: o.timeoutMs,
-        signal,
-        headers: bearer(o.apiKey),
-        fetch: o.fetch,
-      });
+    // Ask for every document: topN is applied globally after all windows are merged.
+    body: (query, documents) => ({ model: o.model, query, documents, top_n: documents.length }),
+    scores: (data, n) => {
       const answer = parseAnswer(CohereAnswer, data, o.id);
       const indexed = answer.results.map((r) => ({ index: r.index, score: r.relevance_score }));
-      return {
-        scores: scoresByIndex(indexed, candidates.length, o.id),
-        scoreKind: 'probability',
-        model: o.model,
-      };
+      return { scores: scoresByIndex(indexed, n, o.id), scoreKind: 'probability' };
     },
-    status: () => ({ device: 'remote', loaded: true }),
-  };
+  });
 }

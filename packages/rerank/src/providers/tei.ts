@@ -1,14 +1,13 @@
 // `flag` (alias `tei`): a cross-encoder behind Hugging Face text-embeddings-inference.
 // POST {url}/rerank {query, texts, raw_scores, truncate} → [{index, score}] (any order).
 import { z } from 'zod';
-import { postJson } from '../http/post-json';
 import type { RerankProvider } from '../types';
-import { bearer, candidateText, joinUrl, parseAnswer, queryText, scoresByIndex } from './shared';
+import { httpTextProvider, joinUrl, parseAnswer, providerOptions, scoresByIndex } from './shared';
 
 /** Options of {@link createTeiProvider}. */
 export const TeiProviderOptionsSchema = z.object({
   /** Base URL of the text-embeddings-inference server (`RERANK_URL`). */
-  url: z.url(),
+  url: z.url({ protocol: /^https?$/ }),
   /** Model label for results and status (TEI serves one model; `RERANK_MODEL`). */
   model: z.string().nullable().default(null),
   /** Per-call timeout, ms. */
@@ -32,35 +31,15 @@ const TeiAnswer = z.array(z.object({ index: z.number().int(), score: z.number() 
 
 /** A cross-encoder reranker served by text-embeddings-inference (PMOVES's `flag`, also `tei`). */
 export function createTeiProvider(options: TeiProviderOptions): RerankProvider {
-  const o = TeiProviderOptionsSchema.parse(options);
-  const url = joinUrl(o.url, '/rerank');
-  return {
-    id: o.id,
-    modalities: ['text'],
+  const o = providerOptions(TeiProviderOptionsSchema, options, 'tei');
+  return httpTextProvider({
+    ...o,
+    url: joinUrl(o.url, '/rerank'),
     pointwise: true,
-    maxCandidatesPerCall: o.maxCandidatesPerCall,
-    model: o.model,
-    timeoutMs: o.timeoutMs,
-    async rerank({ query, candidates, signal }) {
-      const body = {
-        query: queryText(query, o.id),
-        texts: candidates.map(candidateText),
-        raw_scores: o.rawScores,
-        truncate: true,
-      };
-      const data = await postJson(url, body, {
-        timeoutMs: o.timeoutMs,
-        signal,
-        headers: bearer(o.apiKey),
-        fetch: o.fetch,
-      });
-      const answer = parseAnswer(TeiAnswer, data, o.id);
-      return {
-        scores: scoresByIndex(answer, candidates.length, o.id),
-        scoreKind: o.rawScores ? 'logit' : 'probability',
-        model: o.model,
-      };
-    },
-    status: () => ({ device: 'remote', loaded: true }),
-  };
+    body: (query, texts) => ({ query, texts, raw_scores: o.rawScores, truncate: true }),
+    scores: (data, n) => ({
+      scores: scoresByIndex(parseAnswer(TeiAnswer, data, o.id), n, o.id),
+      scoreKind: o.rawScores ? 'logit' : 'probability',
+    }),
+  });
 }

@@ -3,14 +3,13 @@
 // from `scores` (or `data`) of a JSON answer only.
 import { z } from 'zod';
 import { RerankError } from '../errors';
-import { postJson } from '../http/post-json';
 import type { RerankProvider } from '../types';
-import { bearer, candidateText, joinUrl, parseAnswer, queryText } from './shared';
+import { httpTextProvider, joinUrl, parseAnswer, providerOptions } from './shared';
 
 /** Options of {@link createTensorZeroProvider}. */
 export const TensorZeroProviderOptionsSchema = z.object({
   /** `TENSORZERO_BASE_URL`. */
-  baseUrl: z.url(),
+  baseUrl: z.url({ protocol: /^https?$/ }),
   /** `TENSORZERO_RERANK_FUNCTION`. */
   functionName: z.string().min(1).default('hi_rag_rerank'),
   /** `TENSORZERO_API_KEY`. */
@@ -31,38 +30,26 @@ const TzAnswer = z.object({
 
 /** The TensorZero rerank function as PMOVES's hi-rag gateway calls it. */
 export function createTensorZeroProvider(options: TensorZeroProviderOptions): RerankProvider {
-  const o = TensorZeroProviderOptionsSchema.parse(options);
-  const url = joinUrl(o.baseUrl, `/functions/${encodeURIComponent(o.functionName)}/invoke`);
-  return {
+  const o = providerOptions(TensorZeroProviderOptionsSchema, options, 'tensorzero');
+  return httpTextProvider({
+    ...o,
     id: 'tensorzero',
-    modalities: ['text'],
+    url: joinUrl(o.baseUrl, `/functions/${encodeURIComponent(o.functionName)}/invoke`),
+    model: o.functionName,
     // The function sees the whole list at once (it may be an LLM judging relative relevance).
     pointwise: false,
-    model: o.functionName,
-    timeoutMs: o.timeoutMs,
-    async rerank({ query, candidates, signal }) {
-      const body = { query: queryText(query, 'tensorzero'), documents: candidates.map(candidateText) };
-      const data = await postJson(url, body, {
-        timeoutMs: o.timeoutMs,
-        signal,
-        headers: bearer(o.apiKey),
-        fetch: o.fetch,
-        requireJsonContentType: true,
-      });
+    requireJsonContentType: true,
+    body: (query, documents) => ({ query, documents }),
+    scores: (data, n) => {
       const answer = parseAnswer(TzAnswer, data, 'tensorzero');
       // Upstream: `data.get("scores") or data.get("data")` — an empty `scores` falls through too.
       const scores = answer.scores?.length ? answer.scores : answer.data;
       if (!scores) throw new RerankError('provider', 'tensorzero answered without `scores` or `data`');
-      if (scores.length !== candidates.length) {
-        throw new RerankError(
-          'provider',
-          `tensorzero returned ${scores.length} scores for ${candidates.length} documents`,
-        );
-      }
+      if (scores.length !== n)
+        throw new RerankError('provider', `tensorzero returned ${scores.length} scores for ${n} documents`);
       // Raw function scores carry no declared scale: treat them as probabilities only when they are.
       const bounded = scores.every((s) => s >= 0 && s <= 1);
-      return { scores, scoreKind: bounded ? 'probability' : 'logit', model: o.functionName };
+      return { scores, scoreKind: bounded ? 'probability' : 'logit' };
     },
-    status: () => ({ device: 'remote', loaded: true }),
-  };
+  });
 }

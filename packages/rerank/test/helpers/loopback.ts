@@ -75,3 +75,18 @@ export function json(
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A `connectGuard` for the image fetcher that lets only loopback connections through and records
+ * every other address it refused (a test must end with `violations` empty).
+ */
+export function loopbackGuard() {
+  const violations: string[] = [];
+  const guard = (t: { address: string }) => {
+    if (!t.address.startsWith('127.')) {
+      violations.push(t.address);
+      throw new Error(`test guard: refused ${t.address}`);
+    }
+  };
+  return { guard, violations };
+}

@@ -1,10 +1,10 @@
 // The CLIP provider configured like PMOVES (RERANK_PROVIDER=clip, CLIP_ENDPOINT): it loads the remote
 // client from @pmoves/clip on demand and talks to a pmoves-clip-server on loopback (stub embedder).
-import { startClipServer, type RunningClipServer } from '@pmoves/clip';
+import { startClipServer, type RunningClipServer } from '@pmoves/clip/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRerankerFromEnv } from '../src';
-import { startLoopback, type Loopback } from './helpers/loopback';
-import { cos, stubEmbedder, vectorFor } from './helpers/stub-embedder';
+import { clipBestMatch, createRerankerFromEnv } from '../..';
+import { startLoopback, type Loopback } from '../../../test/helpers/loopback';
+import { cos, stubEmbedder, vectorFor } from '../../../test/helpers/stub-embedder';
 
 let clip: RunningClipServer;
 let images: Loopback;
@@ -30,7 +30,7 @@ describe('clip provider over CLIP_ENDPOINT', () => {
       CLIP_TIMEOUT: '5',
       CLIP_IMAGE_FETCH_ALLOWED_HOSTS: '127.0.0.1',
     };
-    const reranker = createRerankerFromEnv(env);
+    const reranker = await createRerankerFromEnv(env);
     const res = await reranker.rerank({
       query: 'cat',
       candidates: [
@@ -43,11 +43,15 @@ describe('clip provider over CLIP_ENDPOINT', () => {
     expect(res.hits.map((h) => h.id)).toEqual(['cat', 'dog', 'private']);
     expect(res.hits[1]!.score).toBeCloseTo(cos(vectorFor('cat'), vectorFor('dog')), 5);
     expect(res.hits[2]!.warning).toMatch(/blocked/);
-    expect(res.bestMatch).toEqual({ asset_id: 'vid-1', score: expect.closeTo(1, 5), model: 'stub-clip' });
+    expect(clipBestMatch(res)).toEqual({
+      asset_id: 'vid-1',
+      score: expect.closeTo(1, 5),
+      model: 'stub-clip',
+    });
     expect(reranker.status()).toMatchObject({ provider: 'clip', device: 'remote', loaded: true });
     await reranker.dispose();
 
-    const down = createRerankerFromEnv({ ...env, CLIP_ENDPOINT: 'http://127.0.0.1:9' });
+    const down = await createRerankerFromEnv({ ...env, CLIP_ENDPOINT: 'http://127.0.0.1:9' });
     const fallback = await down.rerank({ query: 'cat', candidates: [{ id: 'a', text: 'x' }] });
     expect(fallback).toMatchObject({ provider: 'none', degraded: true });
     expect(fallback.warnings[0]).toMatch(/^clip failed: .*unreachable/);

@@ -1,16 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createClipProvider, createNoneProvider, createReranker, type Candidate } from '../src';
-import { startLoopback, type Loopback } from './helpers/loopback';
-import { cos, stubEmbedder, vectorFor, type StubEmbedder } from './helpers/stub-embedder';
+import { clipBestMatch, createClipProvider, createNoneProvider, createReranker, type Candidate } from '../..';
+import { loopbackGuard, startLoopback, type Loopback } from '../../../test/helpers/loopback';
+import { cos, stubEmbedder, vectorFor, type StubEmbedder } from '../../../test/helpers/stub-embedder';
 
 let images: Loopback;
-let violations: string[] = [];
-const guard = (t: { address: string }) => {
-  if (!t.address.startsWith('127.')) {
-    violations.push(t.address);
-    throw new Error(`test guard: refused ${t.address}`);
-  }
-};
+let { guard, violations } = loopbackGuard();
 
 beforeAll(async () => {
   images = await startLoopback((r, res) => {
@@ -34,7 +28,7 @@ let embedder: StubEmbedder;
 beforeEach(() => {
   embedder = stubEmbedder();
   images.received.length = 0;
-  violations = [];
+  ({ guard, violations } = loopbackGuard());
 });
 
 const fetchOptions = () => ({ allowedHosts: ['127.0.0.1'], connectGuard: guard });
@@ -83,12 +77,14 @@ describe('clip provider (stub embedder)', () => {
     expect(unscored.map((h) => h.id)).toEqual(['c', 'd', 'h', 'i', 'j']);
     expect(unscored[0]!.warning).toMatch(/decode/);
     expect(unscored[1]!.warning).toMatch(/blocked.*10\.0\.0\.1/);
-    expect(unscored[2]!.warning).toMatch(/no image, embedding or text/);
+    expect(unscored[2]!.warning).toBe('clip scores text/image only and this candidate has none');
     expect(unscored[3]!.warning).toMatch(/3 dimensions, the model 8/);
     expect(unscored[4]!.warning).toMatch(/\(fetch\).*HTTP 404/);
     expect(res.warnings.filter((w) => w.startsWith('candidate '))).toHaveLength(5);
     // Best image match (text-text matches do not count): cosine −1..1 with the asset id.
-    expect(res.bestMatch).toEqual({ asset_id: 'asset-cat', score: expect.closeTo(1, 5), model: 'stub-clip' });
+    const best = { asset_id: 'asset-cat', score: expect.closeTo(1, 5), model: 'stub-clip' };
+    expect(res.providerMetadata).toEqual({ clip: { bestMatch: best } });
+    expect(clipBestMatch(res)).toEqual(best);
     expect(violations).toEqual([]);
     await provider.dispose();
   });
@@ -140,6 +136,8 @@ describe('clip provider (stub embedder)', () => {
     expect(res.hits).toHaveLength(5);
     expect(res.hits.slice(0, 5).every((h) => h.score! > 0.9999)).toBe(true);
     expect(res.hits.map((h) => h.id)).toEqual(['c7', 'c17', 'c27', 'c37', 'c47']);
+    // The best match over all windows (merged by the provider, not the chain).
+    expect(clipBestMatch(res)).toMatchObject({ asset_id: 'c7', score: expect.closeTo(1, 5) });
     expect(embedder.textsEmbedded).toBe(1);
     expect(embedder.imagesEmbedded).toBeLessThanOrEqual(40); // ≤ 10 distinct per window of 16, 4 windows
     await provider.dispose();

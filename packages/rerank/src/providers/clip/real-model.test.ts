@@ -5,20 +5,14 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createClipEmbedder, type LocalClipEmbedder } from '@pmoves/clip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClipProvider, createReranker } from '../src';
-import { startLoopback, type Loopback } from './helpers/loopback';
-import { IMAGE_FIXTURES, TINY_MODEL } from './helpers/paths';
-import { cos } from './helpers/stub-embedder';
+import { clipBestMatch, createClipProvider, createReranker } from '../..';
+import { loopbackGuard, startLoopback, type Loopback } from '../../../test/helpers/loopback';
+import { IMAGE_FIXTURES, TINY_MODEL } from '../../../test/helpers/paths';
+import { cos } from '../../../test/helpers/stub-embedder';
 
 let images: Loopback;
 let reference: LocalClipEmbedder;
-const violations: string[] = [];
-const guard = (t: { address: string }) => {
-  if (!t.address.startsWith('127.')) {
-    violations.push(t.address);
-    throw new Error(`test guard: refused ${t.address}`);
-  }
-};
+const { guard, violations } = loopbackGuard();
 
 beforeAll(async () => {
   images = await startLoopback(async (r, res) => {
@@ -40,13 +34,14 @@ afterAll(async () => {
 });
 
 describe('clip provider with the real embedder (generated tiny model)', () => {
-  it('loads @pmoves/clip on demand and scores URL, bytes, path and text candidates; bad images are warnings', async () => {
+  it('loads @pmoves/clip on demand and scores URL, bytes, path (inside a media root) and text candidates; bad images are warnings', async () => {
     const provider = createClipProvider({
       modelPath: TINY_MODEL,
       embedderOptions: { dtype: 'fp32', device: 'cpu' },
       fetchOptions: { allowedHosts: ['127.0.0.1'], connectGuard: guard },
+      mediaRoots: [IMAGE_FIXTURES],
     });
-    expect(provider.status!()).toEqual({ device: null, loaded: false });
+    expect(provider.status!()).toEqual({ device: null, dtype: null, loaded: false });
     const astronaut = new Uint8Array(await readFile(join(IMAGE_FIXTURES, 'astronaut.jpg')));
     const reranker = createReranker({ providers: [provider] });
     const res = await reranker.rerank({
@@ -61,7 +56,7 @@ describe('clip provider with the real embedder (generated tiny model)', () => {
       ],
     });
     expect(res).toMatchObject({ provider: 'clip', scoreKind: 'similarity', degraded: false });
-    expect(provider.status!()).toEqual({ device: 'cpu', loaded: true });
+    expect(provider.status!()).toEqual({ device: 'cpu', dtype: 'fp32', loaded: true });
 
     // Scores equal the embedder's own cosine of the query text against each input.
     const [q] = await reference.embedTexts(['a photo of a cat']);
@@ -81,13 +76,13 @@ describe('clip provider with the real embedder (generated tiny model)', () => {
     expect(byId.get('private-url')).toMatchObject({ score: null, warning: expect.stringMatching(/blocked/) });
     const imageIds = ['chelsea-url', 'astronaut-bytes', 'coffee-path'];
     const best = imageIds.reduce((a, b) => (want[a]! >= want[b]! ? a : b));
-    expect(res.bestMatch).toEqual({
+    expect(clipBestMatch(res)).toEqual({
       asset_id: { 'chelsea-url': 'A1', 'astronaut-bytes': 'A2', 'coffee-path': 'A3' }[best],
       score: expect.closeTo(want[best]!, 5),
       model: TINY_MODEL,
     });
-    expect(res.bestMatch!.score).toBeGreaterThanOrEqual(-1);
-    expect(res.bestMatch!.score).toBeLessThanOrEqual(1);
+    expect(clipBestMatch(res)!.score).toBeGreaterThanOrEqual(-1);
+    expect(clipBestMatch(res)!.score).toBeLessThanOrEqual(1);
     expect(violations).toEqual([]);
     await reranker.dispose();
     expect(provider.status!().loaded).toBe(false);

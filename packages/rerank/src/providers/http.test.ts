@@ -8,38 +8,10 @@ import {
   createReranker,
   createTeiProvider,
   createTensorZeroProvider,
-  RerankError,
   type RerankProvider,
-} from '../src';
-import { json, sleep, startLoopback, type Loopback, type Received } from './helpers/loopback';
-
-/** Test scoring: query word i weighs i+1, score = matched weight / total (a stand-in backend, tests only). */
-function overlap(query: string, doc: string): number {
-  const words = query.toLowerCase().split(/\s+/);
-  const d = doc.toLowerCase().split(/\s+/);
-  const total = (words.length * (words.length + 1)) / 2;
-  return words.reduce((sum, w, i) => sum + (d.includes(w) ? i + 1 : 0), 0) / total;
-}
-
-const docs = ['a red bicycle', 'a cat on a red sofa', 'nothing relevant', 'the cat sleeps'];
-const candidates = docs.map((text, i) => ({ id: `c${i}`, text }));
-const query = 'red cat';
-
-/** Answers in reversed index order, as real servers sort by score: the client must map indices back. */
-function teiOk(r: Received, res: ServerResponse) {
-  const b = r.body as { query: string; texts: string[] };
-  const out = b.texts.map((t, index) => ({ index, score: overlap(b.query, t) })).reverse();
-  json(res, 200, out);
-}
-function cohereOk(r: Received, res: ServerResponse) {
-  const b = r.body as { query: string; documents: string[] };
-  const results = b.documents.map((t, index) => ({ index, relevance_score: overlap(b.query, t) })).reverse();
-  json(res, 200, { id: 'x', results, meta: {} });
-}
-function tzOk(r: Received, res: ServerResponse) {
-  const b = r.body as { query: string; documents: string[] };
-  json(res, 200, { scores: b.documents.map((t) => overlap(b.query, t)) });
-}
+} from '..';
+import { candidates, cohereOk, docs, expectedOrder, query, teiOk, tzOk } from '../../test/helpers/backends';
+import { json, sleep, startLoopback, type Loopback, type Received } from '../../test/helpers/loopback';
 
 let tei: Loopback;
 let cohere: Loopback;
@@ -65,8 +37,6 @@ beforeEach(() => {
   cohere.handle(cohereOk);
   tz.handle(tzOk);
 });
-
-const expectedOrder = ['c1', 'c3', 'c0', 'c2'];
 
 describe('wire formats', () => {
   it('flag/tei: POST /rerank {query, texts, raw_scores, truncate} → [{index, score}]', async () => {
@@ -131,15 +101,6 @@ describe('wire formats', () => {
     expect(res2.scoreKind).toBe('logit');
     expect(res2.hits.map((h) => h.id)).toEqual(['c3', 'c0', 'c2', 'c1']);
     expect(res2.hits[0]!.normalizedScore).toBeCloseTo(1 / (1 + Math.exp(-7)), 10);
-  });
-
-  it('maps image-only candidates to empty documents and refuses an image-only query', async () => {
-    const r = createReranker({ providers: [createTeiProvider({ url: tei.url })], passthrough: false });
-    await r.rerank({ query, candidates: [{ id: 'img', image: 'http://x.test/a.png' }, ...candidates] });
-    expect((tei.received[0]!.body as { texts: string[] }).texts[0]).toBe('');
-    await expect(r.rerank({ query: { image: new Uint8Array([1]) }, candidates })).rejects.toThrow(
-      /text only/,
-    );
   });
 });
 
@@ -262,148 +223,14 @@ describe.each(['tei', 'cohere', 'tz'] as const)('%s faults end in the next provi
   });
 });
 
-describe('chain', () => {
-  it('when every provider fails, keeps retrieval order as a degraded `none` result', async () => {
-    tei.handle((_r, res) => json(res, 500, {}));
-    const res = await createReranker({ providers: [createTeiProvider({ url: tei.url })] }).rerank({
-      query,
-      candidates,
-    });
-    expect(res).toMatchObject({ provider: 'none', degraded: true, scoreKind: 'rank' });
-    expect(res.hits.map((h) => h.id)).toEqual(['c0', 'c1', 'c2', 'c3']);
-    expect(res.warnings).toContain('every provider failed; kept retrieval order');
-  });
-
-  it('passthrough: false throws a provider error naming every failure', async () => {
-    tei.handle((_r, res) => json(res, 500, {}));
-    const r = createReranker({ providers: [createTeiProvider({ url: tei.url })], passthrough: false });
-    await expect(r.rerank({ query, candidates })).rejects.toThrow(
-      /every rerank provider failed: flag failed: .*HTTP 500/,
+describe('options', () => {
+  it('refuse a URL that is not http(s), naming the field', () => {
+    expect(() => createTeiProvider({ url: 'ftp://x' })).toThrow(/tei provider options: url: /);
+    expect(() => createCohereProvider({ url: 'file:///etc', model: 'm' })).toThrow(
+      /cohere provider options: url: /,
     );
-  });
-
-  it('the whole-chain budget stops at the deadline and skips the rest', async () => {
-    tei.handle(async (_r, res) => {
-      await sleep(1500);
-      if (!res.destroyed) json(res, 200, []);
-    });
-    const t0 = Date.now();
-    const res = await createReranker({
-      providers: [
-        createTeiProvider({ url: tei.url, timeoutMs: 5000 }),
-        createTeiProvider({ url: backup.url, id: 'backup' }),
-      ],
-      timeoutMs: 200,
-    }).rerank({ query, candidates });
-    expect(Date.now() - t0).toBeLessThan(1200);
-    expect(res.provider).toBe('none');
-    expect(res.timings.attempts[1]).toMatchObject({ provider: 'backup', skipped: true });
-    expect(backup.received).toHaveLength(0);
-  });
-
-  it('a caller abort rejects with `aborted` and does not count against the provider', async () => {
-    tei.handle(async (_r, res) => {
-      await sleep(1500);
-      if (!res.destroyed) json(res, 200, []);
-    });
-    const r = createReranker({ providers: [createTeiProvider({ url: tei.url })], breaker: { threshold: 1 } });
-    const ac = new AbortController();
-    setTimeout(() => ac.abort(), 50);
-    const err = await r.rerank({ query, candidates, signal: ac.signal }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(RerankError);
-    expect((err as RerankError).code).toBe('aborted');
-    expect(r.status().chain[0]!.breaker).toBe('closed');
-  });
-
-  it('rejects invalid requests naming the field', async () => {
-    const r = createReranker({ providers: [createTeiProvider({ url: tei.url })] });
-    await expect(r.rerank({ query: '', candidates })).rejects.toThrow(/query/);
-    await expect(r.rerank({ query, candidates: [{ id: '', text: 'x' }] })).rejects.toThrow(
-      /candidates\.0\.id/,
+    expect(() => createTensorZeroProvider({ baseUrl: 'localhost:3000' })).toThrow(
+      /tensorzero provider options: baseUrl: /,
     );
-    await expect(r.rerank({ query, candidates, topN: 0 })).rejects.toThrow(/topN/);
-    expect(tei.received).toHaveLength(0);
-  });
-
-  it('circuit breaker opens after consecutive failures, skips, then half-opens and closes', async () => {
-    tei.handle((_r, res) => json(res, 500, {}));
-    const r = createReranker({
-      providers: [createTeiProvider({ url: tei.url }), createTeiProvider({ url: backup.url, id: 'backup' })],
-      breaker: { threshold: 2, cooldownMs: 300 },
-    });
-    await r.rerank({ query, candidates });
-    await r.rerank({ query, candidates });
-    expect(tei.received).toHaveLength(2);
-    expect(r.status().chain[0]).toMatchObject({ id: 'flag', breaker: 'open', failures: 2, calls: 2 });
-
-    const skipped = await r.rerank({ query, candidates });
-    expect(tei.received).toHaveLength(2); // not called while open
-    expect(skipped.provider).toBe('backup');
-    expect(skipped.timings.attempts[0]).toMatchObject({ provider: 'flag', skipped: true });
-    expect(skipped.warnings[0]).toMatch(/flag skipped: circuit open/);
-
-    await sleep(350);
-    expect(r.status().chain[0]!.breaker).toBe('half-open');
-    tei.handle(teiOk);
-    const recovered = await r.rerank({ query, candidates });
-    expect(recovered).toMatchObject({ provider: 'flag', degraded: false });
-    expect(r.status().chain[0]!.breaker).toBe('closed');
-  });
-
-  it('a failed half-open trial opens the breaker again', async () => {
-    tei.handle((_r, res) => json(res, 500, {}));
-    const r = createReranker({
-      providers: [createTeiProvider({ url: tei.url })],
-      breaker: { threshold: 1, cooldownMs: 150 },
-    });
-    await r.rerank({ query, candidates });
-    expect(r.status().chain[0]!.breaker).toBe('open');
-    await sleep(200);
-    await r.rerank({ query, candidates });
-    expect(tei.received).toHaveLength(2);
-    expect(r.status().chain[0]!.breaker).toBe('open');
-  });
-
-  it('status reports settings, primary provider and the chain', () => {
-    const r = createReranker({
-      providers: [
-        createTeiProvider({ url: tei.url, model: 'bge' }),
-        createTensorZeroProvider({ baseUrl: tz.url }),
-      ],
-      settings: { topn: 20, k: 5, fusion: 'wsum' },
-      configWarnings: ['w1'],
-    });
-    expect(r.status()).toEqual({
-      enabled: true,
-      provider: 'flag',
-      model: 'bge',
-      topn: 20,
-      k: 5,
-      fusion: 'wsum',
-      device: 'remote',
-      loaded: true,
-      errors: [],
-      warnings: ['w1'],
-      chain: [
-        {
-          id: 'flag',
-          model: 'bge',
-          breaker: 'closed',
-          calls: 0,
-          failures: 0,
-          lastError: null,
-          lastErrorAt: null,
-        },
-        {
-          id: 'tensorzero',
-          model: 'hi_rag_rerank',
-          breaker: 'closed',
-          calls: 0,
-          failures: 0,
-          lastError: null,
-          lastErrorAt: null,
-        },
-      ],
-    });
   });
 });
