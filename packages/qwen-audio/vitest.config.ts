@@ -5,7 +5,7 @@ export default defineProject({
   ssr: { resolve: { conditions: ['@pmoves/source'] } },
   test: {
     name: 'qwen-audio',
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['src/**/*.test.ts'],
     // End-to-end CLI runs start PGlite and ffmpeg several times; the shared 2-core box can be busy.
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -1,8 +1,8 @@
 // Child process for the RSS measurement: streams the full decode of one file through the feature
 // extractor (the worst case: every sample decoded and analysed), then reports peak RSS.
-import { streamPcm } from '../src/audio/decode.js';
-import { QWEN_SAMPLE_RATE, resolveFfmpegPath } from '../src/audio/ffmpeg.js';
-import { FeatureAccumulator } from '../src/features/extract.js';
+import { streamPcm } from '../src/audio/decode';
+import { QWEN_SAMPLE_RATE, resolveFfmpegPath } from '../src/audio/ffmpeg';
+import { FeatureAccumulator } from '../src/features/extract';
 
 const file = process.argv[2]!;
 const ffmpeg = await resolveFfmpegPath();

@@ -7,11 +7,11 @@ import { mkdir, rename } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { streamPcm } from '../src/audio/decode.js';
-import { QWEN_SAMPLE_RATE, resolveFfmpegPath } from '../src/audio/ffmpeg.js';
-import { prepareWindows } from '../src/audio/prepare.js';
-import { planWindows } from '../src/audio/windows.js';
-import { FeatureAccumulator } from '../src/features/extract.js';
+import { streamPcm } from '../src/audio/decode';
+import { QWEN_SAMPLE_RATE, resolveFfmpegPath } from '../src/audio/ffmpeg';
+import { prepareWindows } from '../src/audio/prepare';
+import { planWindows } from '../src/audio/windows';
+import { FeatureAccumulator } from '../src/features/extract';
 
 const run = promisify(execFile);
 const here = new URL('.', import.meta.url).pathname;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `pmoves-qwen-audio` bin. First Ctrl-C: finish in-flight items, save progress, exit 130.
 // Second Ctrl-C: abort the in-flight items too.
-import { runCli } from './cli/backfill.js';
+import { runCli } from './cli/program';
 
 const stop = new AbortController();
 const abort = new AbortController();
@@ -16,6 +16,7 @@ runCli(process.argv.slice(2), {
   out: (l) => process.stdout.write(`${l}\n`),
   err: (l) => process.stderr.write(`${l}\n`),
   isTTY: Boolean(process.stderr.isTTY),
+  progressStream: process.stderr,
   env: process.env,
   stop: stop.signal,
   abort: abort.signal,

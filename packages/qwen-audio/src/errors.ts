@@ -1,3 +1,5 @@
+import { errorBrand } from '@pmoves/internal';
+
 /**
  * Why a qwen-audio operation failed, as a stable machine-readable code.
  *
@@ -28,28 +30,44 @@ export type QwenAudioErrorCode =
   | 'store'
   | 'source';
 
+const brand = errorBrand('@pmoves/qwen-audio.QwenAudioError');
+
+/**
+ * Whether `value` is a {@link QwenAudioError} from any copy of this package (its ESM and CJS builds, a second
+ * installed version); `instanceof QwenAudioError` answers the same, by the same brand.
+ */
+export function isQwenAudioError(value: unknown): value is QwenAudioError {
+  return brand.is(value);
+}
+
 /** The one error class of `@pmoves/qwen-audio`; `code` says why (see {@link QwenAudioErrorCode}). */
 export class QwenAudioError extends Error {
+  /** `instanceof` checks the brand, so an error from another copy of the package is recognised too. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return brand.is(value);
+  }
+
   /** Stable reason code. */
   readonly code: QwenAudioErrorCode;
+  /** For `config`: every bad variable, one issue each (so another reader can report them with its own). */
+  readonly issues: readonly { readonly variable: string; readonly message: string }[];
 
   /**
    * @param code - stable reason code
    * @param message - human-readable explanation naming the field, model or file involved
    * @param options - standard `cause`
    */
-  constructor(code: QwenAudioErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: QwenAudioErrorCode,
+    message: string,
+    options?: { cause?: unknown; issues?: readonly { variable: string; message: string }[] },
+  ) {
     super(message, options);
     this.name = 'QwenAudioError';
+    brand.mark(this);
     this.code = code;
+    this.issues = options?.issues ?? [];
   }
-}
-
-/** Turns a zod error into one line naming each failing field. */
-export function describeZodIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
-  return issues
-    .map((i) => `${i.path.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`)
-    .join('; ');
 }
 
 /** Throws `aborted` when the signal has fired, keeping the caller's reason as cause. */

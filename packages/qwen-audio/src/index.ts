@@ -1,77 +1,75 @@
 /**
  * @pmoves/qwen-audio — Qwen2-Audio summaries, tags, mood and confidence for media audio, with
- * decoding, chunking, signal features, storage in `media_audio_analysis` and a resumable backfill CLI.
+ * decoding, windowing, signal features and storage in `media_audio_analysis`. The backfill CLI is
+ * the `pmoves-qwen-audio` bin (`npx -p @pmoves/qwen-audio pmoves-qwen-audio --help`).
  *
  * @packageDocumentation
  */
 
-export { createQwenAudioAdapter, qwenAudioAdapterOptionsSchema, sha256File } from './adapter/create.js';
-export type {
-  AnalyzeOptions,
-  AudioInput,
-  QwenAudioAdapter,
-  QwenAudioAdapterOptions,
-} from './adapter/create.js';
-export { PROMPT_VERSION } from './adapter/prompt.js';
-export { parseModelJson } from './adapter/parse.js';
-export type { ParseOutcome } from './adapter/parse.js';
-export { createOllamaBackend } from './backends/ollama.js';
-export type { OllamaBackendOptions } from './backends/ollama.js';
-export { createOpenAIBackend } from './backends/openai.js';
-export type { OpenAIBackendOptions } from './backends/openai.js';
-export type { AudioBackend, BackendChatReply, BackendChatRequest } from './backends/types.js';
-export { DEFAULT_QWEN_MODEL, readQwenAudioEnv } from './config/env.js';
-export type { QwenAudioEnv } from './config/env.js';
-export { QwenAudioError } from './errors.js';
-export type { QwenAudioErrorCode } from './errors.js';
-export { QWEN_SAMPLE_RATE, probeAudio, resolveFfmpegPath } from './audio/ffmpeg.js';
-export type { ProbeResult } from './audio/ffmpeg.js';
-export { decodePcm, streamPcm } from './audio/decode.js';
-export type { DecodeOptions } from './audio/decode.js';
-export { encodeWav, parseWavHeader } from './audio/wav.js';
-export type { WavHeader } from './audio/wav.js';
-export { MAX_WINDOW_SECONDS, planWindows } from './audio/windows.js';
-export type { AudioWindow, WindowPlanOptions } from './audio/windows.js';
-export { prepareWindows } from './audio/prepare.js';
-export type { PrepareWindowsOptions, PreparedWindow } from './audio/prepare.js';
-export { FeatureAccumulator, extractFeatures, toAnalysisAudioV1Features } from './features/extract.js';
-export { estimateTempo } from './features/tempo.js';
+// The adapter and its configuration.
+export { createQwenAudioAdapter } from './adapter/create';
+export type { AudioInput, QwenAudioAdapter } from './adapter/create';
+export { DEFAULT_QWEN_MODEL, qwenAudioAdapterOptionsSchema } from './adapter/options';
+export type { QwenAudioAdapterOptions } from './adapter/options';
+export { PROMPT_VERSION } from './adapter/prompt';
+export type { AnalyzeOptions } from './pipeline/analyze';
+export type { AudioBackend, BackendChatReply, BackendChatRequest } from './backends/types';
+export { QWEN_AUDIO_ENV_VARS, audioStoreOptionsFromEnv, qwenAudioOptionsFromEnv } from './config/env';
+export type { EnvParseOptions } from './config/env';
+export { createAudioAnalysisStoreFromEnv, createQwenAudioAdapterFromEnv } from './config/compose';
+export { QwenAudioError, isQwenAudioError } from './errors';
+export type { QwenAudioErrorCode } from './errors';
+
+// Results.
 export {
+  MAX_MOOD_CHARS,
+  MAX_SUMMARY_CHARS,
   MAX_TAGS,
   analysisResultSchema,
   audioFeaturesSchema,
   backendNameSchema,
   chunkResultSchema,
   confidenceSourceSchema,
-  modelReplySchema,
-  normalizeTags,
   skippedResultSchema,
-} from './schema.js';
+  transcriptSchema,
+  transcriptSegmentSchema,
+} from './schema';
 export type {
   AnalysisResult,
   AudioFeatures,
   BackendName,
   ChunkResult,
   ConfidenceSource,
-  ModelReply,
   SkippedResult,
-} from './schema.js';
-export { MEDIA_AUDIO_ANALYSIS_MIGRATION_SQL } from './store/migration.js';
-export { audioAnalysisRecordSchema, needsAnalysis } from './store/types.js';
+  Transcript,
+  TranscriptSegment,
+} from './schema';
+export { extractFeatures, toAnalysisAudioV1Features } from './features/extract';
+export { decodePcm } from './audio/decode';
+export type { DecodeOptions } from './audio/decode';
+export { resolveFfmpegPath } from './audio/ffmpeg';
+export { measureAudioFeatures } from './pipeline/features';
+export type { MeasureFeaturesOptions } from './pipeline/features';
+
+// Storage and the analyse-and-store step.
+export { MEDIA_AUDIO_ANALYSIS_MIGRATIONS, MEDIA_AUDIO_ANALYSIS_MIGRATION_SQL } from './store/migration';
+export type { Migration } from './store/migration';
+export { audioAnalysisRecordSchema, needsAnalysis } from './store/types';
 export type {
   AnalysisKey,
   AudioAnalysisRecord,
   AudioAnalysisRecordInput,
   AudioAnalysisStore,
   StoredAudioAnalysis,
-} from './store/types.js';
-export { createPostgresStore } from './store/postgres.js';
-export type { PostgresStoreOptions } from './store/postgres.js';
-export { createPgliteStore } from './store/pglite.js';
-export type { PgliteStoreOptions } from './store/pglite.js';
-export { createSupabaseStore } from './store/supabase.js';
-export type { SupabaseStoreOptions } from './store/supabase.js';
-export { processItem } from './pipeline/process.js';
-export type { ProcessItemOptions, ProcessOutcome } from './pipeline/process.js';
-export { runCli } from './cli/backfill.js';
-export type { BackfillIo, BackfillSummary } from './cli/backfill.js';
+} from './store/types';
+export { createAudioAnalysisStore } from './store/options';
+export type { AudioStoreOptions } from './store/options';
+export { createPostgresStore } from './store/postgres';
+export type { PostgresStoreOptions } from './store/postgres';
+export { createPgliteStore } from './store/pglite';
+export type { PgliteStoreOptions } from './store/pglite';
+export { createSupabaseStore } from './store/supabase';
+export type { SupabaseStoreOptions } from './store/supabase';
+export { processItem } from './pipeline/process';
+export type { ProcessItemOptions, ProcessOutcome } from './pipeline/process';
+export type { ItemFailure } from './pipeline/failure';

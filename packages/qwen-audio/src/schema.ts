@@ -1,22 +1,28 @@
 import { z } from 'zod';
 
-/** Tag list limits applied by {@link normalizeTags}. */
+/** Most tags kept per window and per item (tags are lowercased, trimmed and deduplicated first). */
 export const MAX_TAGS = 12;
 const MAX_TAG_LENGTH = 40;
+/** Longest summary kept, in characters: a longer one is cut at a word boundary and ends with `…`. */
+export const MAX_SUMMARY_CHARS = 2000;
+/** Longest mood kept, in characters (cut like the summary). */
+export const MAX_MOOD_CHARS = 40;
 
 /**
- * What the model is asked to return for one audio window. Its JSON Schema (via `z.toJSONSchema`)
- * is sent as Ollama's `format` / OpenAI's `response_format`, and every reply is validated with it.
+ * The shape the model is asked to return for one audio window. Its JSON Schema (via `z.toJSONSchema`)
+ * is sent as Ollama's `format` / OpenAI's `response_format`. Replies are read leniently: only a
+ * missing or empty `summary` or `mood` fails a reply; tags, language, confidence and lengths are
+ * normalised (see the README's _What it refuses to do_).
  */
 export const modelReplySchema = z.object({
-  summary: z.string().trim().min(1, 'summary must not be empty').max(4000),
-  tags: z.array(z.string()).max(64),
-  mood: z.string().trim().min(1, 'mood must not be empty').max(80),
-  confidence: z.number().optional(),
-  language: z.string().max(16).nullable().optional(),
+  summary: z.string().min(1),
+  tags: z.array(z.string()),
+  mood: z.string().min(1),
+  confidence: z.number().nullable().optional(),
+  language: z.string().nullable().optional(),
 });
 
-/** A validated model reply for one window. */
+/** A model reply for one window, as requested. */
 export type ModelReply = z.infer<typeof modelReplySchema>;
 
 /**
@@ -82,6 +88,41 @@ export const backendNameSchema = z.enum(['ollama', 'openai']);
 /** See {@link backendNameSchema}. */
 export type BackendName = z.infer<typeof backendNameSchema>;
 
+/** One stretch of detected speech and what the model heard in it; times in seconds from the item's start. */
+export const transcriptSegmentSchema = z.object({
+  /** Start of the speech, seconds from the start of the item. */
+  start: z.number().nonnegative(),
+  /** End of the speech, seconds from the start of the item (≥ start). */
+  end: z.number().nonnegative(),
+  /** The words, as the model wrote them. */
+  text: z.string().min(1),
+});
+
+/** See {@link transcriptSegmentSchema}. */
+export type TranscriptSegment = z.infer<typeof transcriptSegmentSchema>;
+
+/**
+ * The item's speech transcript: segments in time order (monotonic, none overlapping), their text
+ * joined, the language, and a confidence from token log-probabilities when the server returns them.
+ */
+export const transcriptSchema = z.object({
+  /** All segments' text, in order, separated by spaces; empty when no speech was heard. */
+  text: z.string(),
+  /** BCP 47 primary language subtag (ISO 639-1 where one exists), or null. */
+  language: z.string().nullable(),
+  /** Speech segments, in order. */
+  segments: z.array(transcriptSegmentSchema),
+  /** Geometric-mean token probability over the segments (duration-weighted), or null. */
+  confidence: z.number().min(0).max(1).nullable(),
+  /** `logprobs` when every segment's reply carried them, else `none` (confidence null). */
+  confidenceSource: z.enum(['logprobs', 'none']),
+  /** `windows`: speech in the analysed windows only; `full`: the whole item. */
+  scope: z.enum(['windows', 'full']),
+});
+
+/** See {@link transcriptSchema}. */
+export type Transcript = z.infer<typeof transcriptSchema>;
+
 /** A completed analysis of one media item. */
 export const analysisResultSchema = z.object({
   status: z.literal('ok'),
@@ -101,10 +142,14 @@ export const analysisResultSchema = z.object({
     windowCount: z.number().int().positive(),
   }),
   features: audioFeaturesSchema.nullable(),
+  /** The speech transcript; null with `transcript: 'off'`. */
+  transcript: transcriptSchema.nullable(),
   timings: z.object({
     decodeMs: z.number().nonnegative(),
     featuresMs: z.number().nonnegative(),
     modelMs: z.number().nonnegative(),
+    /** Speech detection and transcription calls (0 with `transcript: 'off'`). */
+    transcriptMs: z.number().nonnegative(),
     totalMs: z.number().nonnegative(),
   }),
 });
@@ -117,7 +162,8 @@ export const skippedResultSchema = z.object({
   status: z.literal('skipped'),
   reason: z.string(),
   model: z.string(),
-  backend: backendNameSchema,
+  /** The configured protocol (`auto` when the server was never asked). */
+  backend: z.enum(['auto', 'ollama', 'openai']),
 });
 
 /** See {@link skippedResultSchema}. */

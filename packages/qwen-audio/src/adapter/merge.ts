@@ -1,5 +1,5 @@
-import type { ChunkResult, ConfidenceSource } from '../schema.js';
-import { MAX_TAGS } from '../schema.js';
+import type { ChunkResult, ConfidenceSource } from '../schema';
+import { MAX_TAGS } from '../schema';
 
 /** Clamps to [0, 1]; null for non-finite input. */
 export function clamp01(x: number | undefined | null): number | null {

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { describeZodIssues } from '../errors.js';
+import { describeZodIssues } from '@pmoves/internal';
 
 /** Outcome of {@link parseModelJson}: the validated value or why it was rejected. */
 export type ParseOutcome<T> = { ok: true; value: T } | { ok: false; problem: string };

@@ -1,11 +1,11 @@
-import type { AudioFeatures } from '../schema.js';
-import type { AudioWindow } from '../audio/windows.js';
+import type { AudioFeatures } from '../schema';
+import type { AudioWindow } from '../audio/windows';
 
 /**
- * Version of the prompt and reply schema. Stored with each analysis; a change makes the store
- * re-analyse items even when their audio and model are unchanged.
+ * Version of the prompts and reply handling. Stored with each analysis; a change makes the store
+ * re-analyse items even when their audio and model are unchanged (v2: lenient replies, transcripts).
  */
-export const PROMPT_VERSION = 'qwen-audio-v1';
+export const PROMPT_VERSION = 'qwen-audio-v2';
 
 /** System instruction for every window. */
 export const SYSTEM_PROMPT =

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { endianness } from 'node:os';
-import { QwenAudioError } from '../errors.js';
-import { QWEN_SAMPLE_RATE, lastLines } from './ffmpeg.js';
+import { QwenAudioError } from '../errors';
+import { QWEN_SAMPLE_RATE, lastLines } from './ffmpeg';
 
-/** Options for {@link streamPcm}. */
+/** Options of the decoders (`decodePcm`). */
 export interface DecodeOptions {
   /** ffmpeg binary (see `resolveFfmpegPath`). */
   ffmpeg: string;

@@ -1,16 +1,16 @@
 import { spawn } from 'node:child_process';
-import { QwenAudioError } from '../errors.js';
+import { QwenAudioError } from '../errors';
 
 /** Sample rate Qwen2-Audio expects, in Hz. */
 export const QWEN_SAMPLE_RATE = 16_000;
 
 /**
- * The ffmpeg binary to run: the explicit argument, else `FFMPEG_PATH`, else the static build shipped
- * inside `@ffmpeg-installer/ffmpeg` (loaded lazily so an unsupported platform only fails when used).
+ * The ffmpeg binary to run: the explicit argument (the `ffmpegPath` option, `FFMPEG_PATH` through
+ * `qwenAudioOptionsFromEnv`), else the static build shipped inside `@ffmpeg-installer/ffmpeg`
+ * (loaded lazily so an unsupported platform only fails when used).
  */
 export async function resolveFfmpegPath(explicit?: string): Promise<string> {
   if (explicit) return explicit;
-  if (process.env.FFMPEG_PATH) return process.env.FFMPEG_PATH;
   try {
     const mod = (await import('@ffmpeg-installer/ffmpeg')) as { path?: string; default?: { path?: string } };
     const path = mod.path ?? mod.default?.path;
@@ -19,7 +19,7 @@ export async function resolveFfmpegPath(explicit?: string): Promise<string> {
   } catch (cause) {
     throw new QwenAudioError(
       'ffmpeg',
-      'no ffmpeg binary: @ffmpeg-installer/ffmpeg has no build for this platform; set FFMPEG_PATH',
+      'no ffmpeg binary: @ffmpeg-installer/ffmpeg has no build for this platform; set FFMPEG_PATH (or the ffmpegPath option)',
       { cause },
     );
   }

@@ -1,8 +1,10 @@
 import pLimit from 'p-limit';
-import { s16ToFloat } from './decode.js';
-import { QWEN_SAMPLE_RATE, runFfmpeg } from './ffmpeg.js';
-import { wavFromS16le } from './wav.js';
-import type { AudioWindow } from './windows.js';
+import { QwenAudioError } from '../errors';
+import { decodePcm, s16ToFloat } from './decode';
+import { QWEN_SAMPLE_RATE, probeAudio, runFfmpeg } from './ffmpeg';
+import { encodeWav, wavFromS16le } from './wav';
+import { planWindows } from './windows';
+import type { AudioWindow } from './windows';
 
 /** One window decoded and ready to send: 16 kHz mono samples and the same audio as a WAV file. */
 export interface PreparedWindow {
@@ -30,7 +32,7 @@ export interface PrepareWindowsOptions {
  * per window (concat filter, or one output per window) was no faster — its read loop idles between
  * inputs, and the decoding work is the same.
  */
-async function extractWindow(
+export async function extractWindow(
   path: string,
   window: AudioWindow,
   opts: PrepareWindowsOptions,
@@ -55,4 +57,51 @@ export async function prepareWindows(
 ): Promise<PreparedWindow[]> {
   const limit = pLimit(Math.max(1, opts.concurrency ?? 2));
   return Promise.all(windows.map((w) => limit(() => extractWindow(path, w, opts))));
+}
+
+/** Options for {@link prepareItemWindows}. */
+export interface PrepareItemOptions extends PrepareWindowsOptions {
+  /** Window length, seconds (≤ 30). */
+  windowSeconds: number;
+  /** Most windows analysed per item. */
+  maxWindows: number;
+}
+
+/** An item's length and its planned windows, decoded (empty windows dropped). */
+export interface PreparedItem {
+  /** Length of the whole item, seconds. */
+  durationSeconds: number;
+  /** The planned windows that hold audio, in order. */
+  windows: PreparedWindow[];
+}
+
+/**
+ * Probes an item, plans its windows and decodes them: by seeking when ffmpeg knows the length,
+ * otherwise (a raw stream) by decoding once and cutting the windows from memory.
+ *
+ * @throws {@link QwenAudioError} `decode` when the input has no audio track or no samples.
+ */
+export async function prepareItemWindows(path: string, opts: PrepareItemOptions): Promise<PreparedItem> {
+  const { ffmpeg, signal } = opts;
+  const probe = await probeAudio(ffmpeg, path, signal);
+  if (!probe.hasAudio) throw new QwenAudioError('decode', `${path} has no audio track`);
+  const plan = { windowSeconds: opts.windowSeconds, maxWindows: opts.maxWindows };
+  let durationSeconds = probe.durationSeconds;
+  let windows: PreparedWindow[];
+  if (durationSeconds === null) {
+    const pcm = await decodePcm(path, { ffmpeg, ...(signal ? { signal } : {}) });
+    durationSeconds = pcm.length / QWEN_SAMPLE_RATE;
+    windows = planWindows(durationSeconds, plan).map((window) => {
+      const slice = pcm.slice(
+        Math.round(window.startSeconds * QWEN_SAMPLE_RATE),
+        Math.round((window.startSeconds + window.durationSeconds) * QWEN_SAMPLE_RATE),
+      );
+      return { window, pcm: slice, wav: encodeWav(slice, QWEN_SAMPLE_RATE) };
+    });
+  } else {
+    windows = await prepareWindows(path, planWindows(durationSeconds, plan), opts);
+  }
+  windows = windows.filter((w) => w.pcm.length > 0);
+  if (windows.length === 0) throw new QwenAudioError('decode', `${path} decoded to no audio samples`);
+  return { durationSeconds, windows };
 }

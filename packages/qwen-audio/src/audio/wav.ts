@@ -1,4 +1,4 @@
-import { QwenAudioError } from '../errors.js';
+import { QwenAudioError } from '../errors';
 
 const HEADER_BYTES = 44;
 

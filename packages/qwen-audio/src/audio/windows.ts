@@ -1,4 +1,4 @@
-import { QwenAudioError } from '../errors.js';
+import { QwenAudioError } from '../errors';
 
 /** Longest clip Qwen2-Audio takes, in seconds. */
 export const MAX_WINDOW_SECONDS = 30;
@@ -57,4 +57,35 @@ export function planWindows(durationSeconds: number, opts: WindowPlanOptions = {
     const start = Math.min(Math.max(0, centre - w / 2), durationSeconds - w);
     return { index: i, startSeconds: round(start), durationSeconds: w };
   });
+}
+
+/**
+ * Windows covering the whole item, each overlapping the next by `overlapSeconds` so that no word is
+ * heard only cut in half (the transcript's `full` mode); the last window may be shorter.
+ */
+export function planCoveringWindows(
+  durationSeconds: number,
+  windowSeconds = MAX_WINDOW_SECONDS,
+  overlapSeconds = 2,
+): AudioWindow[] {
+  if (!(windowSeconds > 0 && windowSeconds <= MAX_WINDOW_SECONDS)) {
+    throw new QwenAudioError('invalid-input', `windowSeconds must be in (0, 30], got ${windowSeconds}`);
+  }
+  if (!(overlapSeconds >= 0 && overlapSeconds < windowSeconds / 2)) {
+    throw new QwenAudioError(
+      'invalid-input',
+      `overlapSeconds must be in [0, windowSeconds / 2), got ${overlapSeconds}`,
+    );
+  }
+  if (!(durationSeconds > 0) || !Number.isFinite(durationSeconds)) {
+    throw new QwenAudioError('invalid-input', `durationSeconds must be positive, got ${durationSeconds}`);
+  }
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  const hop = windowSeconds - overlapSeconds;
+  const out: AudioWindow[] = [];
+  for (let start = 0; ; start += hop) {
+    const len = Math.min(windowSeconds, durationSeconds - start);
+    out.push({ index: out.length, startSeconds: round(start), durationSeconds: round(len) });
+    if (start + windowSeconds >= durationSeconds) return out;
+  }
 }

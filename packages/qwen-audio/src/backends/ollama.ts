@@ -1,7 +1,13 @@
 import { Ollama } from 'ollama';
-import { QwenAudioError } from '../errors.js';
-import { AUDIO_BACKENDS_HINT, fetchWithSignal } from './types.js';
-import type { AudioBackend, BackendChatReply, BackendChatRequest } from './types.js';
+import { QwenAudioError } from '../errors';
+import {
+  AUDIO_BACKENDS_HINT,
+  abortError,
+  connectionFailure,
+  fetchWithSignal,
+  unreachableError,
+} from './types';
+import type { AudioBackend, BackendChatReply, BackendChatRequest } from './types';
 
 /** Options for {@link createOllamaBackend}. */
 export interface OllamaBackendOptions {
@@ -30,15 +36,12 @@ export function mapOllamaError(
   model: string,
   signal: AbortSignal,
   what: string,
+  url: string,
 ): QwenAudioError {
   if (err instanceof QwenAudioError) return err;
-  if (signal.aborted) {
-    const reason = signal.reason as { name?: string } | undefined;
-    if (reason?.name === 'TimeoutError') {
-      return new QwenAudioError('timeout', `Ollama ${what} for model ${model} timed out`, { cause: err });
-    }
-    return new QwenAudioError('aborted', `Ollama ${what} aborted`, { cause: err });
-  }
+  if (signal.aborted) return abortError(signal, `Ollama ${what} for model ${model}`, err);
+  const down = connectionFailure(err);
+  if (down) return unreachableError(url, `Ollama ${what}: ${down}`, err);
   const e = err as { status_code?: number; message?: string };
   if (isNotFound(err) && (e.status_code === 404 || /model/i.test(e.message ?? ''))) {
     return new QwenAudioError(
@@ -68,6 +71,7 @@ export function createOllamaBackend(opts: OllamaBackendOptions): AudioBackend {
   return {
     name: 'ollama',
     model: opts.model,
+    server: `Ollama at ${opts.url}`,
     async checkAudioCapability(signal) {
       if (opts.assumeAudioCapable) return;
       let capabilities: string[];
@@ -75,7 +79,7 @@ export function createOllamaBackend(opts: OllamaBackendOptions): AudioBackend {
         const show = await client(signal).show({ model: opts.model });
         capabilities = Array.isArray(show.capabilities) ? show.capabilities : [];
       } catch (err) {
-        throw mapOllamaError(err, opts.model, signal, '/api/show');
+        throw mapOllamaError(err, opts.model, signal, '/api/show', opts.url);
       }
       if (!capabilities.includes('audio')) {
         throw new QwenAudioError(
@@ -91,12 +95,12 @@ export function createOllamaBackend(opts: OllamaBackendOptions): AudioBackend {
           model: opts.model,
           stream: false,
           think: false,
-          format: req.jsonSchema,
+          ...(req.jsonSchema ? { format: req.jsonSchema } : {}),
           keep_alive: opts.keepAlive ?? '5m',
           options: { temperature: 0 },
           ...(opts.logprobs === false ? {} : { logprobs: true }),
           messages: [
-            { role: 'system', content: req.system },
+            ...(req.system ? [{ role: 'system', content: req.system }] : []),
             { role: 'user', content: req.prompt, ...(req.wav ? { images: [new Uint8Array(req.wav)] } : {}) },
           ],
         });
@@ -105,7 +109,7 @@ export function createOllamaBackend(opts: OllamaBackendOptions): AudioBackend {
           : [];
         return { text: res.message?.content ?? '', logprobs: lp.length ? lp : null };
       } catch (err) {
-        throw mapOllamaError(err, opts.model, req.signal, '/api/chat');
+        throw mapOllamaError(err, opts.model, req.signal, '/api/chat', opts.url);
       }
     },
   };

@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
-import { QwenAudioError } from '../errors.js';
-import { AUDIO_BACKENDS_HINT } from './types.js';
-import type { AudioBackend, BackendChatReply, BackendChatRequest } from './types.js';
+import { QwenAudioError } from '../errors';
+import { AUDIO_BACKENDS_HINT, abortError, connectionFailure, unreachableError } from './types';
+import type { AudioBackend, BackendChatReply, BackendChatRequest } from './types';
 
 /** Options for {@link createOpenAIBackend}. */
 export interface OpenAIBackendOptions {
@@ -20,6 +20,17 @@ export interface OpenAIBackendOptions {
    * an `audio` capability or its id names an audio model (audio, omni, voxtral, ultravox).
    */
   assumeAudioCapable?: boolean;
+  /**
+   * What the server is, when already known (`auto` found out): `llama-server` decides audio by its
+   * `GET /props` `modalities.audio`; `openai-compatible` (vLLM and others) by the model list. Unknown:
+   * `/props` is tried, then the model list.
+   */
+  server?: 'llama-server' | 'openai-compatible';
+  /**
+   * The content part audio travels in: `input_audio` (`{ data, format: 'wav' }`; vLLM and
+   * llama-server) or `audio_url` (`{ url: 'data:audio/wav;base64,…' }`; vLLM). Default `input_audio`.
+   */
+  audioContent?: 'input_audio' | 'audio_url';
 }
 
 const AUDIO_MODEL_ID = /audio|omni|voxtral|ultravox/i;
@@ -41,17 +52,21 @@ async function llamaServerModalities(
   }
 }
 
-function mapOpenAIError(err: unknown, model: string, signal: AbortSignal, what: string): QwenAudioError {
+function mapOpenAIError(
+  err: unknown,
+  model: string,
+  signal: AbortSignal,
+  what: string,
+  url: string,
+): QwenAudioError {
   if (err instanceof QwenAudioError) return err;
   if (err instanceof OpenAI.APIConnectionTimeoutError) {
     return new QwenAudioError('timeout', `${what} for model ${model} timed out`, { cause: err });
   }
-  if (signal.aborted || err instanceof OpenAI.APIUserAbortError) {
-    const reason = signal.reason as { name?: string } | undefined;
-    if (reason?.name === 'TimeoutError') {
-      return new QwenAudioError('timeout', `${what} for model ${model} timed out`, { cause: err });
-    }
-    return new QwenAudioError('aborted', `${what} aborted`, { cause: err });
+  if (signal.aborted || err instanceof OpenAI.APIUserAbortError)
+    return abortError(signal, `${what} for model ${model}`, err);
+  if (err instanceof OpenAI.APIConnectionError) {
+    return unreachableError(url, `${what}: ${connectionFailure(err) ?? err.message}`, err);
   }
   if (err instanceof OpenAI.NotFoundError) {
     return new QwenAudioError(
@@ -75,23 +90,39 @@ function mapOpenAIError(err: unknown, model: string, signal: AbortSignal, what: 
   });
 }
 
+function audioPart(wav: Buffer, kind: 'input_audio' | 'audio_url'): OpenAI.Chat.ChatCompletionContentPart {
+  const data = wav.toString('base64');
+  if (kind === 'input_audio') return { type: 'input_audio', input_audio: { data, format: 'wav' } };
+  // vLLM's own extension part; the openai types do not know it.
+  return {
+    type: 'audio_url',
+    audio_url: { url: `data:audio/wav;base64,${data}` },
+  } as unknown as OpenAI.Chat.ChatCompletionContentPart;
+}
+
 /**
  * Backend for OpenAI-compatible servers (vLLM, llama.cpp `llama-server`, Ollama `/v1`) through the
- * `openai` client: the WAV goes as an `input_audio` content part (base64, format `wav`).
+ * `openai` client: the WAV goes as an `input_audio` content part (base64, format `wav`), or as vLLM's
+ * `audio_url` data URL.
  */
 export function createOpenAIBackend(opts: OpenAIBackendOptions): AudioBackend {
   // Retries are the adapter's business (one stricter retry on bad output), not the client's.
   const client = new OpenAI({ baseURL: opts.url, apiKey: opts.apiKey ?? 'not-needed', maxRetries: 0 });
+  const server =
+    opts.server === 'llama-server'
+      ? `llama-server at ${opts.url}`
+      : `${opts.server === 'openai-compatible' ? 'vLLM or another ' : 'an '}OpenAI-compatible server at ${opts.url}`;
   return {
     name: 'openai',
     model: opts.model,
+    server,
     async checkAudioCapability(signal) {
       let entries: Array<{ id: string; capabilities?: unknown }>;
       try {
         const page = await client.models.list({ signal });
         entries = page.data as Array<{ id: string; capabilities?: unknown }>;
       } catch (err) {
-        throw mapOpenAIError(err, opts.model, signal, 'GET /v1/models');
+        throw mapOpenAIError(err, opts.model, signal, 'GET /v1/models', opts.url);
       }
       const entry = entries.find((m) => m.id === opts.model);
       if (!entry) {
@@ -105,7 +136,8 @@ export function createOpenAIBackend(opts: OpenAIBackendOptions): AudioBackend {
       const caps = Array.isArray(entry.capabilities) ? entry.capabilities.map(String) : [];
       if (caps.includes('audio')) return;
       // llama.cpp's llama-server reports what its loaded projector accepts in /props.
-      const modalities = await llamaServerModalities(opts.url, signal);
+      const modalities =
+        opts.server === 'openai-compatible' ? null : await llamaServerModalities(opts.url, signal);
       if (modalities?.audio === false) {
         throw new QwenAudioError(
           'no-audio-capability',
@@ -123,22 +155,17 @@ export function createOpenAIBackend(opts: OpenAIBackendOptions): AudioBackend {
     },
     async chat(req: BackendChatRequest): Promise<BackendChatReply> {
       const content: OpenAI.Chat.ChatCompletionContentPart[] = [{ type: 'text', text: req.prompt }];
-      if (req.wav) {
-        content.push({
-          type: 'input_audio',
-          input_audio: { data: req.wav.toString('base64'), format: 'wav' },
-        });
-      }
+      if (req.wav) content.push(audioPart(req.wav, opts.audioContent ?? 'input_audio'));
       try {
         const res = await client.chat.completions.create(
           {
             model: opts.model,
             temperature: 0,
             messages: [
-              { role: 'system', content: req.system },
+              ...(req.system ? [{ role: 'system' as const, content: req.system }] : []),
               { role: 'user', content },
             ],
-            ...(opts.structuredOutput === false
+            ...(opts.structuredOutput === false || !req.jsonSchema
               ? {}
               : {
                   response_format: {
@@ -154,7 +181,7 @@ export function createOpenAIBackend(opts: OpenAIBackendOptions): AudioBackend {
         const lp = (choice?.logprobs?.content ?? []).map((t) => t.logprob).filter((x) => Number.isFinite(x));
         return { text: choice?.message?.content ?? '', logprobs: lp.length ? lp : null };
       } catch (err) {
-        throw mapOpenAIError(err, opts.model, req.signal, 'POST /v1/chat/completions');
+        throw mapOpenAIError(err, opts.model, req.signal, 'POST /v1/chat/completions', opts.url);
       }
     },
   };

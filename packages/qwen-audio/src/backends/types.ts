@@ -1,15 +1,16 @@
-import type { BackendName } from '../schema.js';
+import { QwenAudioError } from '../errors';
+import type { BackendName } from '../schema';
 
 /** One chat call to a backend. */
 export interface BackendChatRequest {
-  /** System instruction. */
-  system: string;
+  /** System instruction (omitted for base-model prompts). */
+  system?: string;
   /** User text sent with the audio. */
   prompt: string;
   /** 16 kHz mono WAV with a full RIFF header; omitted for text-only calls (summary merge). */
   wav?: Buffer;
-  /** JSON Schema the reply must follow (structured output). */
-  jsonSchema: Record<string, unknown>;
+  /** JSON Schema the reply must follow (structured output); omitted for plain-text replies (transcripts). */
+  jsonSchema?: Record<string, unknown>;
   /** Caller's abort signal (already combined with the per-call timeout). */
   signal: AbortSignal;
 }
@@ -24,8 +25,10 @@ export interface BackendChatReply {
 
 /** A protocol adapter (Ollama native API or an OpenAI-compatible server). */
 export interface AudioBackend {
-  /** Protocol name. */
-  readonly name: BackendName;
+  /** Protocol name (`auto` until an auto backend has asked the server). */
+  readonly name: BackendName | 'auto';
+  /** The server, in words (`vLLM or another OpenAI-compatible server at …`), when known. */
+  readonly server?: string;
   /** Model id as the server knows it. */
   readonly model: string;
   /**
@@ -49,4 +52,48 @@ export const AUDIO_BACKENDS_HINT =
 export function fetchWithSignal(signal: AbortSignal): typeof fetch {
   return (input, init) =>
     fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
+}
+
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/** The connection-level reason of a failed fetch (`connect ECONNREFUSED …`), or null when it was not one. */
+export function connectionFailure(err: unknown): string | null {
+  for (
+    let e = err as { cause?: unknown; code?: unknown; message?: unknown } | undefined, depth = 0;
+    e && depth < 4;
+    depth++
+  ) {
+    if (typeof e.code === 'string' && CONNECTION_CODES.has(e.code)) return String(e.message ?? e.code);
+    if (e instanceof TypeError && e.message === 'fetch failed' && !e.cause) return e.message;
+    e = e.cause as typeof e;
+  }
+  return null;
+}
+
+/** `backend` error for a server that cannot be reached, naming its URL and the variable that sets it. */
+export function unreachableError(url: string, detail: string, cause: unknown): QwenAudioError {
+  return new QwenAudioError(
+    'backend',
+    `cannot reach the model server at ${url} (set by QWEN_AUDIO_URL or the url option): ${detail}`,
+    { cause },
+  );
+}
+
+/** `timeout` when the signal fired for its timeout, else `aborted` (the caller's signal). */
+export function abortError(signal: AbortSignal, what: string, cause: unknown): QwenAudioError {
+  const timedOut = (signal.reason as { name?: string } | undefined)?.name === 'TimeoutError';
+  return new QwenAudioError(
+    timedOut ? 'timeout' : 'aborted',
+    `${what} ${timedOut ? 'timed out' : 'was aborted'}`,
+    {
+      cause,
+    },
+  );
 }

@@ -1,6 +1,6 @@
 import MeydaModule from 'meyda';
-import type { AudioFeatures } from '../schema.js';
-import { estimateTempo } from './tempo.js';
+import type { AudioFeatures } from '../schema';
+import { estimateTempo } from './tempo';
 
 // meyda ships CommonJS; depending on the loader the API is the module or its `default`.
 const Meyda = ((MeydaModule as unknown as { default?: typeof MeydaModule }).default ?? MeydaModule) as {
@@ -136,7 +136,7 @@ export class FeatureAccumulator {
   }
 }
 
-/** Features of one block of mono PCM (convenience over {@link FeatureAccumulator}). */
+/** Features of one block of mono PCM (scope `full`: the block is the whole item unless `durationSeconds` says otherwise). */
 export function extractFeatures(
   pcm: Float32Array,
   sampleRate: number,
@@ -163,4 +163,22 @@ export function toAnalysisAudioV1Features(f: AudioFeatures): {
       tempo: f.tempo,
     },
   };
+}
+
+/**
+ * Features of an item's analysed windows, each window its own segment (no frame spans a gap):
+ * scope `full` when the windows cover the item (to within half a second), else `windows`.
+ */
+export function featuresOfWindows(
+  windows: ReadonlyArray<{ pcm: Float32Array }>,
+  durationSeconds: number,
+  sampleRate: number,
+): AudioFeatures {
+  const acc = new FeatureAccumulator(sampleRate);
+  for (const w of windows) {
+    acc.breakSegment();
+    acc.push(w.pcm);
+  }
+  const covered = windows.reduce((a, w) => a + w.pcm.length, 0) / sampleRate;
+  return acc.finish(durationSeconds, covered >= durationSeconds - 0.5 ? 'full' : 'windows');
 }

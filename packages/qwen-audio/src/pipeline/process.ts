@@ -1,15 +1,14 @@
-import type { QwenAudioAdapter } from '../adapter/create.js';
-import { sha256File } from '../adapter/create.js';
-import { QwenAudioError } from '../errors.js';
-import type { AnalysisResult } from '../schema.js';
-import { needsAnalysis } from '../store/types.js';
-import type { AudioAnalysisStore } from '../store/types.js';
+import type { QwenAudioAdapter } from '../adapter/create';
+import { sha256File } from '../audio/hash';
+import type { AnalysisResult } from '../schema';
+import { needsAnalysis } from '../store/types';
+import type { AudioAnalysisStore } from '../store/types';
+import { asQwenAudioError, recordItemFailure } from './failure';
+import type { ItemFailure } from './failure';
 
 /** What happened to one item in {@link processItem}. */
 export type ProcessOutcome =
-  | { outcome: 'processed'; result: AnalysisResult }
-  | { outcome: 'skipped'; reason: string }
-  | { outcome: 'failed'; error: string; code: string };
+  { outcome: 'processed'; result: AnalysisResult } | { outcome: 'skipped'; reason: string } | ItemFailure;
 
 /** Options for {@link processItem}. */
 export interface ProcessItemOptions {
@@ -43,16 +42,17 @@ export async function processItem(opts: ProcessItemOptions): Promise<ProcessOutc
       const skipped = await adapter.analyze(opts.path);
       return { outcome: 'skipped', reason: skipped.status === 'skipped' ? skipped.reason : 'disabled' };
     }
-    sha = await sha256File(opts.path, opts.signal);
+    const audioSha256 = await sha256File(opts.path, opts.signal);
+    sha = audioSha256;
     const need = await needsAnalysis(
       store,
       itemId,
-      { audioSha256: sha, model: adapter.model, promptVersion: adapter.promptVersion },
+      { audioSha256, model: adapter.model, promptVersion: adapter.promptVersion },
       opts.force,
     );
     if (!need.analyze) return { outcome: 'skipped', reason: need.reason };
     const result = await adapter.analyze(opts.path, {
-      audioSha256: sha,
+      audioSha256,
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
     if (result.status === 'skipped') return { outcome: 'skipped', reason: result.reason };
@@ -71,34 +71,15 @@ export async function processItem(opts: ProcessItemOptions): Promise<ProcessOutc
       audioSha256: result.audio.sha256,
       durationSeconds: result.audio.durationSeconds,
       features: result.features,
+      transcript: result.transcript,
       raw: { chunks: result.chunks, audio: result.audio, timings: result.timings },
       status: 'ok',
       error: null,
     });
     return { outcome: 'processed', result };
   } catch (err) {
-    const e =
-      err instanceof QwenAudioError
-        ? err
-        : new QwenAudioError('backend', (err as Error)?.message ?? String(err), { cause: err });
+    const e = asQwenAudioError(err);
     if (e.code === 'aborted') throw e;
-    try {
-      await store.recordFailure({
-        itemId,
-        namespace,
-        model: adapter.model,
-        backend: adapter.backend,
-        promptVersion: adapter.promptVersion,
-        audioSha256: sha,
-        error: `${e.code}: ${e.message}`,
-      });
-    } catch (storeErr) {
-      return {
-        outcome: 'failed',
-        code: e.code,
-        error: `${e.message}; and recording the failure failed: ${(storeErr as Error).message}`,
-      };
-    }
-    return { outcome: 'failed', code: e.code, error: e.message };
+    return recordItemFailure(store, adapter, { itemId, namespace, audioSha256: sha }, e);
   }
 }

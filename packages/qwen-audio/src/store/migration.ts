@@ -1,11 +1,19 @@
-// The SQL of migrations/001_media_audio_analysis.sql, inlined so the package needs no file loader
-// (tsx, vitest, tsup ESM and CJS all import it alike). test/store.test.ts asserts both are identical.
+// The SQL of migrations/*.sql, inlined so the package needs no file loader (tsx, vitest, tsup ESM
+// and CJS all import it alike). store/sql.test.ts asserts the strings and the files are identical.
 
-/**
- * SQL of `migrations/001_media_audio_analysis.sql` (idempotent). Apply it to Supabase with the
- * Supabase CLI / SQL editor; the Postgres and PGlite stores run it from `migrate()`.
- */
-export const MEDIA_AUDIO_ANALYSIS_MIGRATION_SQL: string = `-- media_audio_analysis: one row per media item analysed by @pmoves/qwen-audio (the CLIP/Qwen
+/** One migration: its file name (without `.sql`) and its SQL. Each is idempotent. */
+export interface Migration {
+  /** File name without `.sql`, e.g. `001_media_audio_analysis`. */
+  readonly name: string;
+  /** The statements. */
+  readonly sql: string;
+}
+
+/** The migrations of `media_audio_analysis`, in order (001: the table; 002: the transcript column). */
+export const MEDIA_AUDIO_ANALYSIS_MIGRATIONS: readonly Migration[] = [
+  {
+    name: '001_media_audio_analysis',
+    sql: `-- media_audio_analysis: one row per media item analysed by @pmoves/qwen-audio (the CLIP/Qwen
 -- integration plan's table), beside PMOVES's existing media / media_analysis tables.
 -- Idempotent: safe to run on every start. Used as-is by the Postgres and PGlite stores and as the
 -- Supabase migration.
@@ -35,4 +43,22 @@ create table if not exists media_audio_analysis (
 create index if not exists media_audio_analysis_namespace_idx on media_audio_analysis (namespace);
 create index if not exists media_audio_analysis_status_idx on media_audio_analysis (status);
 create index if not exists media_audio_analysis_tags_idx on media_audio_analysis using gin (tags);
-`;
+`,
+  },
+  {
+    name: '002_transcript',
+    sql: `-- 002: the speech transcript of each analysis ({ text, language, segments: [{ start, end, text }],
+-- confidence, confidenceSource, scope }; see @pmoves/qwen-audio's README). Additive and idempotent:
+-- safe to run on every start; rows written before it keep every value and read transcript = null.
+alter table media_audio_analysis add column if not exists transcript jsonb;
+`,
+  },
+];
+
+/**
+ * Every migration's SQL in order (idempotent): the whole schema. Apply it to Supabase with the
+ * Supabase CLI / SQL editor; the Postgres and PGlite stores run it from `migrate()`.
+ */
+export const MEDIA_AUDIO_ANALYSIS_MIGRATION_SQL: string = MEDIA_AUDIO_ANALYSIS_MIGRATIONS.map(
+  (m) => m.sql,
+).join('\n');

@@ -1,8 +1,9 @@
 // The one mapping between media_audio_analysis rows (snake_case columns) and records (camelCase),
 // shared by the SQL stores (Postgres, PGlite) and the Supabase store.
-import { QwenAudioError, describeZodIssues } from '../errors.js';
-import { audioAnalysisRecordSchema } from './types.js';
-import type { AudioAnalysisRecord, StoredAudioAnalysis } from './types.js';
+import { describeZodIssues } from '@pmoves/internal';
+import { QwenAudioError } from '../errors';
+import { audioAnalysisRecordSchema } from './types';
+import type { AudioAnalysisRecord, StoredAudioAnalysis } from './types';
 
 /** Validates a record before it is written; `invalid-input` names the failing field. */
 export function parseRecord(input: unknown): AudioAnalysisRecord {
@@ -33,6 +34,7 @@ export function rowToStored(row: Record<string, unknown>, source: string): Store
     audioSha256: row.audio_sha256,
     durationSeconds: row.duration_seconds,
     features: row.features,
+    transcript: row.transcript ?? null,
     raw: row.raw,
     status: row.status,
     error: row.error,

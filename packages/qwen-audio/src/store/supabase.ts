@@ -1,7 +1,7 @@
 import { createClient } from '@supabase/supabase-js';
-import { QwenAudioError } from '../errors.js';
-import { parseRecord, rowToStored } from './row.js';
-import type { AudioAnalysisStore } from './types.js';
+import { QwenAudioError } from '../errors';
+import { parseRecord, rowToStored } from './row';
+import type { AudioAnalysisStore } from './types';
 
 /** Options for {@link createSupabaseStore}. */
 export interface SupabaseStoreOptions {
@@ -33,6 +33,15 @@ class NoRealtimeTransport {
  * editor — PostgREST cannot run DDL, so `migrate()` only checks that the table is reachable.
  */
 export function createSupabaseStore(opts: SupabaseStoreOptions): AudioAnalysisStore {
+  let origin: string;
+  try {
+    const u = new URL(opts.url);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
+    origin = u.origin;
+  } catch {
+    throw new QwenAudioError('invalid-input', 'url must be the http(s) URL of the Supabase project');
+  }
+  if (!opts.key) throw new QwenAudioError('invalid-input', 'key must be a Supabase key');
   const timeoutMs = opts.timeoutMs ?? 10_000;
   // Requests below use .retry(false): postgrest-js would otherwise retry timed-out GETs with 1-4 s
   // back-off, multiplying the timeout; a failed item is recorded and retried by the next backfill.
@@ -57,11 +66,13 @@ export function createSupabaseStore(opts: SupabaseStoreOptions): AudioAnalysisSt
     );
   };
   return {
+    identity: `supabase ${origin}`, // as storeIdentity() names it
     async migrate() {
-      const { error } = await client.from(TABLE).select('item_id').limit(1).retry(false);
+      // Selecting the newest column checks every migration was applied.
+      const { error } = await client.from(TABLE).select('item_id,transcript').limit(1).retry(false);
       if (error) {
         fail('table check', {
-          message: `${error.message}; apply migrations/001_media_audio_analysis.sql (exported as MEDIA_AUDIO_ANALYSIS_MIGRATION_SQL) to the project`,
+          message: `${error.message}; apply migrations 001_media_audio_analysis.sql and 002_transcript.sql (together exported as MEDIA_AUDIO_ANALYSIS_MIGRATION_SQL) to the project`,
           code: error.code,
         });
       }
@@ -97,6 +108,7 @@ export function createSupabaseStore(opts: SupabaseStoreOptions): AudioAnalysisSt
             audio_sha256: r.audioSha256,
             duration_seconds: r.durationSeconds,
             features: r.features,
+            transcript: r.transcript,
             raw: r.raw ?? null,
             status: r.status,
             error: r.error,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { audioFeaturesSchema, confidenceSourceSchema } from '../schema.js';
+import { audioFeaturesSchema, confidenceSourceSchema, transcriptSchema } from '../schema';
 
 /** One row of `media_audio_analysis` as the stores read and write it (camelCase). */
 export const audioAnalysisRecordSchema = z.object({
@@ -21,6 +21,8 @@ export const audioAnalysisRecordSchema = z.object({
     .default(null),
   durationSeconds: z.number().nonnegative().nullable().default(null),
   features: audioFeaturesSchema.nullable().default(null),
+  /** The speech transcript (migration 002); null when none was made or for rows written before it. */
+  transcript: transcriptSchema.nullable().default(null),
   raw: z.unknown().nullable().default(null),
   status: z.enum(['ok', 'failed']),
   error: z.string().nullable().default(null),
@@ -51,6 +53,12 @@ export interface AnalysisKey {
 
 /** Storage of analyses in `media_audio_analysis`; implementations: Supabase, Postgres, PGlite. */
 export interface AudioAnalysisStore {
+  /**
+   * Which database this is, without secrets (`pglite /data/db`, `postgres://user@host:5432/db`,
+   * `supabase https://x.supabase.co`): named in errors and logs; the backfill binds its resume state
+   * to it. Optional for your own stores (the backfill then never resumes from its state file).
+   */
+  readonly identity?: string;
   /** Creates the table and indexes if missing (runs the shipped migration). */
   migrate(): Promise<void>;
   /** The row for an item, or null. */

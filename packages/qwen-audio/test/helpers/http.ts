@@ -84,19 +84,86 @@ export interface CannedReply {
   delayMs?: number;
 }
 
+/**
+ * What a real Ollama reports in /api/show `capabilities` for upstream PMOVES's default model,
+ * `hf.co/second-state/Qwen2-Audio-7B-Instruct-GGUF:Q4_K_M`: it loads and chats, and Ollama has no
+ * audio support for it (ollama/ollama#11798), so no `audio`.
+ */
+export const OLLAMA_QWEN2_AUDIO_GGUF = 'hf.co/second-state/Qwen2-Audio-7B-Instruct-GGUF:Q4_K_M';
+export const OLLAMA_QWEN2_AUDIO_GGUF_CAPABILITIES = ['completion'];
+/**
+ * A model Ollama does pass audio to (in the user message's `images`) and reports `audio` for; the
+ * Ollama protocol tests use it, never the Qwen2-Audio GGUF.
+ */
+export const OLLAMA_AUDIO_MODEL = 'gemma4:e4b';
+
+/** The WAV a chat request carries: Ollama `images[0]`, OpenAI `input_audio.data` or an `audio_url` data URL. */
+export function audioOf(body: Record<string, unknown>): Buffer | null {
+  const messages = (body.messages ?? []) as Array<{ content?: unknown; images?: string[] }>;
+  for (const m of messages) {
+    if (m.images?.[0]) return Buffer.from(m.images[0], 'base64');
+    if (!Array.isArray(m.content)) continue;
+    for (const part of m.content as Array<Record<string, unknown>>) {
+      const ia = part.input_audio as { data?: string } | undefined;
+      if (part.type === 'input_audio' && ia?.data) return Buffer.from(ia.data, 'base64');
+      const au = part.audio_url as { url?: string } | undefined;
+      const m64 =
+        part.type === 'audio_url' && au?.url ? /^data:audio\/[\w.+-]+;base64,(.*)$/.exec(au.url) : null;
+      if (m64) return Buffer.from(m64[1]!, 'base64');
+    }
+  }
+  return null;
+}
+
+/** The text of the last user message of a chat request. */
+export function promptOf(body: Record<string, unknown>): string {
+  const messages = (body.messages ?? []) as Array<{ role?: string; content?: unknown }>;
+  const user = [...messages].reverse().find((m) => m.role === 'user');
+  if (!user) return '';
+  if (typeof user.content === 'string') return user.content;
+  return ((user.content ?? []) as Array<{ type?: string; text?: string }>)
+    .filter((p) => p.type === 'text')
+    .map((p) => p.text ?? '')
+    .join('\n');
+}
+
 export interface FakeOllamaOptions {
   /** Models the server has, with their /api/show capabilities. */
   models: Record<string, string[]>;
-  /** Reply for the n-th /api/chat call (0-based). */
-  chat: (n: number, body: Record<string, unknown>) => CannedReply;
+  /** Reply for the n-th /api/chat call (0-based), given the request and the audio it carried. */
+  chat: (
+    n: number,
+    body: Record<string, unknown>,
+    audio: Buffer | null,
+  ) => CannedReply | Promise<CannedReply>;
 }
 
-/** Ollama's native API: /api/show and /api/chat (stream false), errors as {"error": "..."}. */
+/**
+ * Stand-in for Ollama's native API: /api/version, /api/tags, /api/show and /api/chat (stream false),
+ * errors as {"error": "..."}; also its OpenAI-compatible /v1/models, as a real Ollama serves it.
+ */
 export function fakeOllama(opts: FakeOllamaOptions): Promise<TestServer> {
   let n = 0;
   return startServer(async (req, res) => {
     const body = (req.json ?? {}) as Record<string, unknown>;
     const model = String(body.model ?? '');
+    if (req.method === 'GET' && req.path === '/api/version') return sendJson(res, 200, { version: '0.12.6' });
+    if (req.method === 'GET' && req.path === '/api/tags') {
+      return sendJson(res, 200, {
+        models: Object.keys(opts.models).map((name) => ({ name, model: name, size: 1, digest: 'sha256:0' })),
+      });
+    }
+    if (req.method === 'GET' && req.path === '/v1/models') {
+      return sendJson(res, 200, {
+        object: 'list',
+        data: Object.keys(opts.models).map((id) => ({
+          id,
+          object: 'model',
+          created: 1700000000,
+          owned_by: 'library',
+        })),
+      });
+    }
     if (req.method === 'POST' && req.path === '/api/show') {
       const caps = opts.models[model];
       if (!caps) return sendJson(res, 404, { error: `model '${model}' not found` });
@@ -120,7 +187,7 @@ export function fakeOllama(opts: FakeOllamaOptions): Promise<TestServer> {
     if (req.method === 'POST' && req.path === '/api/chat') {
       if (!opts.models[model])
         return sendJson(res, 404, { error: `model "${model}" not found, try pulling it first` });
-      const reply = opts.chat(n++, body);
+      const reply = await opts.chat(n++, body, audioOf(body));
       if (reply.delayMs) await sleep(reply.delayMs);
       if (reply.status && reply.status >= 400)
         return sendJson(res, reply.status, { error: reply.error ?? 'boom' });
@@ -148,60 +215,111 @@ export function fakeOllama(opts: FakeOllamaOptions): Promise<TestServer> {
 export interface FakeOpenAIOptions {
   /** Served model ids, optionally with a capabilities list in the /v1/models entry. */
   models: Array<{ id: string; capabilities?: string[] }>;
-  chat: (n: number, body: Record<string, unknown>) => CannedReply;
-  /** When set, answer llama-server's GET /props with these modalities. */
+  /** Reply for the n-th chat call (0-based), given the request and the audio it carried. */
+  chat: (
+    n: number,
+    body: Record<string, unknown>,
+    audio: Buffer | null,
+  ) => CannedReply | Promise<CannedReply>;
+  /**
+   * Which server this stands in for: `vllm` (FastAPI: `/version`, 404 as {"detail": …}, audio as
+   * `input_audio` or `audio_url`) or `llama-server` (`/props` with `modalities`, 404 as
+   * {"error": {…}}, audio only as `input_audio` wav/mp3). Default `vllm`, or `llama-server` when
+   * `modalities` is given.
+   */
+  flavour?: 'vllm' | 'llama-server';
+  /** llama-server's `GET /props` modalities (which projector is loaded). */
   modalities?: { vision: boolean; audio: boolean };
+  /** Require this bearer key on /v1 routes (vLLM `--api-key`). */
+  apiKey?: string;
 }
 
-/** OpenAI-compatible server (vLLM flavour): /v1/models and /v1/chat/completions; errors as {"error": {message, type, param, code}}. */
+/** The error body each server kind sends. */
+function openAIError(flavour: 'vllm' | 'llama-server', status: number, message: string, type: string) {
+  return flavour === 'vllm'
+    ? { error: { message, type, param: null, code: status } }
+    : {
+        error: { code: status, message, type: type === 'NotFoundError' ? 'not_found_error' : 'server_error' },
+      };
+}
+
+/**
+ * Stand-in for an OpenAI-compatible server: vLLM (`vllm serve …`) or llama.cpp's llama-server
+ * (see `flavour`), with /v1/models and /v1/chat/completions as each documents them.
+ */
 export function fakeOpenAI(opts: FakeOpenAIOptions): Promise<TestServer> {
   let n = 0;
+  const flavour = opts.flavour ?? (opts.modalities ? 'llama-server' : 'vllm');
   return startServer(async (req, res) => {
+    if (opts.apiKey && req.path.startsWith('/v1/') && req.headers.authorization !== `Bearer ${opts.apiKey}`) {
+      return sendJson(res, 401, { error: 'Unauthorized' });
+    }
     if (req.method === 'GET' && req.path === '/v1/models') {
+      const data = opts.models.map((m) => ({
+        id: m.id,
+        object: 'model',
+        created: 1700000000,
+        owned_by: flavour === 'vllm' ? 'vllm' : 'llamacpp',
+        ...(flavour === 'vllm'
+          ? { root: m.id, parent: null, max_model_len: 8192 }
+          : { meta: { n_ctx_train: 32768 } }),
+        ...(m.capabilities ? { capabilities: m.capabilities } : {}),
+      }));
       return sendJson(res, 200, {
         object: 'list',
-        data: opts.models.map((m) => ({
-          id: m.id,
-          object: 'model',
-          created: 1700000000,
-          owned_by: 'vllm',
-          root: m.id,
-          ...(m.capabilities ? { capabilities: m.capabilities } : {}),
-        })),
+        data,
+        ...(flavour === 'llama-server' ? { models: data.map((d) => ({ name: d.id, model: d.id })) } : {}),
       });
     }
-    if (req.method === 'GET' && req.path === '/props' && opts.modalities) {
+    if (flavour === 'vllm' && req.method === 'GET' && req.path === '/version')
+      return sendJson(res, 200, { version: '0.10.1' });
+    if (req.method === 'GET' && req.path === '/health') return void res.writeHead(200).end();
+    if (flavour === 'llama-server' && req.method === 'GET' && req.path === '/props') {
       return sendJson(res, 200, {
-        default_generation_settings: {},
+        default_generation_settings: { n_ctx: 8192, params: { temperature: 0.8 } },
         total_slots: 1,
-        model_path: '/models/m.gguf',
-        modalities: opts.modalities,
+        model_path: '/models/Qwen2-Audio-7B-Instruct-Q4_K_M.gguf',
+        chat_template: '{% for message in messages %}…{% endfor %}',
+        modalities: opts.modalities ?? { vision: false, audio: false },
+        build_info: 'b6000-stand-in',
       });
     }
     if (req.method === 'POST' && req.path === '/v1/chat/completions') {
       const body = (req.json ?? {}) as Record<string, unknown>;
       const model = String(body.model ?? '');
-      if (!opts.models.some((m) => m.id === model)) {
-        return sendJson(res, 404, {
-          error: {
-            message: `The model \`${model}\` does not exist.`,
-            type: 'NotFoundError',
-            param: null,
-            code: 404,
-          },
-        });
+      const parts = ((body.messages ?? []) as Array<{ content?: unknown }>).flatMap((m) =>
+        Array.isArray(m.content)
+          ? (m.content as Array<{ type?: string; input_audio?: { format?: string } }>)
+          : [],
+      );
+      if (flavour === 'llama-server') {
+        const bad = parts.find(
+          (p) =>
+            p.type !== 'text' &&
+            !(p.type === 'input_audio' && ['wav', 'mp3'].includes(p.input_audio?.format ?? '')),
+        );
+        if (bad)
+          return sendJson(
+            res,
+            400,
+            openAIError(flavour, 400, `unsupported content[].type: ${bad.type}`, 'invalid_request_error'),
+          );
       }
-      const reply = opts.chat(n++, body);
+      if (flavour === 'vllm' && !opts.models.some((m) => m.id === model)) {
+        return sendJson(
+          res,
+          404,
+          openAIError(flavour, 404, `The model \`${model}\` does not exist.`, 'NotFoundError'),
+        );
+      }
+      const reply = await opts.chat(n++, body, audioOf(body));
       if (reply.delayMs) await sleep(reply.delayMs);
       if (reply.status && reply.status >= 400) {
-        return sendJson(res, reply.status, {
-          error: {
-            message: reply.error ?? 'boom',
-            type: 'InternalServerError',
-            param: null,
-            code: reply.status,
-          },
-        });
+        return sendJson(
+          res,
+          reply.status,
+          openAIError(flavour, reply.status, reply.error ?? 'boom', 'InternalServerError'),
+        );
       }
       return sendJson(res, 200, {
         id: `chatcmpl-${n}`,
@@ -228,7 +346,8 @@ export function fakeOpenAI(opts: FakeOpenAIOptions): Promise<TestServer> {
         usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
       });
     }
-    sendJson(res, 404, { error: { message: 'Not Found', type: 'NotFoundError', param: null, code: 404 } });
+    if (flavour === 'vllm') return sendJson(res, 404, { detail: 'Not Found' });
+    sendJson(res, 404, openAIError(flavour, 404, 'File Not Found', 'NotFoundError'));
   });
 }
 
@@ -259,9 +378,16 @@ export interface OllamaChatBody {
 /** The parts of an OpenAI /v1/chat/completions request body the tests inspect. */
 export interface OpenAIChatBody {
   model: string;
-  response_format: { json_schema: { schema: { properties: Record<string, unknown> } } };
+  response_format?: { json_schema: { schema: { properties: Record<string, unknown> } } };
   messages: Array<{
     role: string;
-    content: string | Array<{ type: string; text?: string; input_audio?: { data: string; format: string } }>;
+    content:
+      | string
+      | Array<{
+          type: string;
+          text?: string;
+          input_audio?: { data: string; format: string };
+          audio_url?: { url: string };
+        }>;
   }>;
 }

@@ -1,17 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createQwenAudioAdapter } from '../src/adapter/create.js';
-import type { QwenAudioAdapterOptions } from '../src/adapter/create.js';
-import { parseWavHeader } from '../src/audio/wav.js';
-import { DEFAULT_QWEN_MODEL } from '../src/config/env.js';
-import { analysisResultSchema } from '../src/schema.js';
-import type { AnalysisResult } from '../src/schema.js';
-import { makeTmpDir, synth, tone } from './helpers/fixtures.js';
-import { fakeOllama, replyJson } from './helpers/http.js';
-import type { CannedReply, OllamaChatBody, TestServer } from './helpers/http.js';
+import { createQwenAudioAdapter } from '../adapter/create';
+import { createQwenAudioAdapterFromEnv } from '../config/compose';
+import type { QwenAudioAdapterOptions } from '../adapter/options';
+import { parseWavHeader } from '../audio/wav';
+import { MAX_SUMMARY_CHARS, MAX_TAGS, analysisResultSchema } from '../schema';
+import type { AnalysisResult } from '../schema';
+import { makeTmpDir, synth, tone } from '../../test/helpers/fixtures';
+import { OLLAMA_AUDIO_MODEL, fakeOllama, replyJson } from '../../test/helpers/http';
+import type { CannedReply, OllamaChatBody, TestServer } from '../../test/helpers/http';
 
-const MODEL = DEFAULT_QWEN_MODEL;
+// A model Ollama passes audio to; the Qwen2-Audio GGUF is refused (see the honest-default test).
+const MODEL = OLLAMA_AUDIO_MODEL;
 let dir: string;
 let cleanup: () => Promise<void>;
 let short: string;
@@ -40,7 +41,6 @@ async function setup(
     url: server.url,
     model: MODEL,
     enabled: true,
-    env: {},
     ...extra,
   });
   return { adapter, server };
@@ -89,7 +89,7 @@ describe('Ollama backend through the real ollama client', () => {
       language: null,
       model: MODEL,
       backend: 'ollama',
-      promptVersion: 'qwen-audio-v1',
+      promptVersion: 'qwen-audio-v2',
     });
     expect(result.confidence).toBeCloseTo(0.9, 10);
     expect(result.audio.sha256).toMatch(/^[0-9a-f]{64}$/);
@@ -122,7 +122,6 @@ describe('Ollama backend through the real ollama client', () => {
       url: server.url,
       model: 'qwen2-audio:7b',
       enabled: true,
-      env: {},
     });
     const err = await adapter.analyze(short).catch((e) => e);
     expect(err).toMatchObject({ code: 'model-not-found' });
@@ -176,7 +175,7 @@ describe('Ollama backend through the real ollama client', () => {
     const { adapter, server: s } = await setup((n) => ({ content: n === 0 ? '' : '{"summary": "x"}' }));
     const err = await adapter.analyze(short).catch((e) => e);
     expect(err).toMatchObject({ code: 'bad-output' });
-    expect(err.message).toMatch(/after a stricter retry.*tags/);
+    expect(err.message).toMatch(/after a stricter retry.*mood/);
     expect(chats(s)).toHaveLength(2);
     expect((chats(s)[1]!.json as OllamaChatBody).messages[1]!.content).toMatch(/the reply was empty/);
   });
@@ -185,6 +184,65 @@ describe('Ollama backend through the real ollama client', () => {
     const { adapter } = await setup(() => ({ content: replyJson({ confidence: 1.7 }) }));
     const r = (await adapter.analyze(short)) as AnalysisResult;
     expect(r).toMatchObject({ confidence: 1, confidenceSource: 'model' });
+  });
+
+  it('accepts and normalises what is normalised anyway: confidence null, 80 tags, a language name, a 6 000-character summary', async () => {
+    const long = `${'A long description of a steady tone. '.repeat(170)}`.trim();
+    expect(long.length).toBeGreaterThan(6000);
+    const { adapter, server: s } = await setup(() => ({
+      content: replyJson({
+        confidence: null,
+        tags: Array.from({ length: 80 }, (_, i) => `Tag ${i}`),
+        language: 'English (United States)',
+        summary: long,
+        mood: 'Calm and Quiet',
+      }),
+    }));
+    const r = (await adapter.analyze(short)) as AnalysisResult;
+    expect(chats(s)).toHaveLength(1); // accepted at the first call, no stricter retry
+    expect(r.chunks[0]!.attempts).toBe(1);
+    expect(r.tags).toEqual(Array.from({ length: MAX_TAGS }, (_, i) => `tag ${i}`));
+    expect(r.language).toBe('en');
+    expect(r.summary.length).toBeLessThanOrEqual(MAX_SUMMARY_CHARS);
+    expect(r.summary.endsWith('…')).toBe(true);
+    expect(long.startsWith(r.summary.slice(0, -1).trimEnd())).toBe(true);
+    expect(r).toMatchObject({ mood: 'calm and quiet', confidence: null, confidenceSource: 'none' });
+  });
+
+  it('normalises language codes and names, and drops what it cannot read instead of failing', async () => {
+    const replies = [
+      replyJson({ language: 'en-US', confidence: '0.6' }),
+      replyJson({ language: 'Deutsch', tags: 'rock, Jazz', confidence: null }),
+      replyJson({ language: 'Klingon', confidence: 'very sure', tags: [1, 'ok', null] }),
+    ];
+    const { adapter } = await setup((n) => ({ content: replies[n]! }), undefined, {
+      windowSeconds: 2,
+      maxWindows: 3,
+    });
+    const r = (await adapter.analyze(long)) as AnalysisResult;
+    expect(r.chunks.map((c) => c.language)).toEqual(['en', 'de', null]);
+    expect(r.chunks.map((c) => c.confidenceSource)).toEqual(['model', 'none', 'none']);
+    expect(r.chunks[0]!.confidence).toBe(0.6);
+    expect(r.chunks[1]!.tags).toEqual(['rock', 'jazz']);
+    expect(r.chunks[2]!.tags).toEqual(['ok']);
+    expect(r.chunks.every((c) => c.attempts === 1)).toBe(true);
+  });
+
+  it('fails a window as bad-output only when the reply has no usable summary or mood', async () => {
+    for (const bad of [
+      { summary: '   ', tags: ['x'], mood: 'calm' },
+      { tags: ['x'], mood: 'calm' },
+      { summary: 'A tone.', tags: ['x'], mood: '' },
+      { summary: 'A tone.', tags: ['x'], mood: 42 },
+    ]) {
+      const { adapter, server: s } = await setup(() => ({ content: JSON.stringify(bad) }));
+      const err = await adapter.analyze(short).catch((e) => e);
+      expect(err, JSON.stringify(bad)).toMatchObject({ code: 'bad-output' });
+      expect(err.message).toMatch(/summary|mood/);
+      expect(chats(s)).toHaveLength(2);
+      await s.close();
+      server = undefined;
+    }
   });
 
   it('analyses a bounded, evenly spread set of windows and merges them; agreement confidence when none reported', async () => {
@@ -252,9 +310,8 @@ describe('Ollama backend through the real ollama client', () => {
       backend: 'ollama',
       url: server.url,
       model: MODEL,
-      env: { JELLYFIN_AUDIO_QWEN_ENABLE: 'false' },
     });
-    expect(adapter.enabled).toBe(false);
+    expect(adapter.enabled).toBe(false); // off unless asked for
     const r = await adapter.analyze(join(dir, 'does-not-even-exist.mp3'));
     expect(r).toEqual({
       status: 'skipped',
@@ -265,22 +322,26 @@ describe('Ollama backend through the real ollama client', () => {
     expect(server.requests).toHaveLength(0);
   });
 
-  it('reads backend, URL, model alias and toggle from the environment and rejects bad options naming the field', async () => {
+  it('is configured from the environment by createQwenAudioAdapterFromEnv, and rejects bad options naming the field', async () => {
     server = await fakeOllama({
       models: { 'qwen-alias': ['audio'] },
       chat: () => ({ content: replyJson() }),
     });
-    const adapter = createQwenAudioAdapter({
-      env: { JELLYFIN_AUDIO_QWEN_ENABLE: 'yes', QWEN_AUDIO_URL: server.url, QWEN_AUDIO_MODEL: 'qwen-alias' },
-    });
-    expect(adapter).toMatchObject({ enabled: true, model: 'qwen-alias', backend: 'ollama' });
+    const warnings: string[] = [];
+    const adapter = createQwenAudioAdapterFromEnv(
+      {
+        JELLYFIN_AUDIO_QWEN_ENABLE: 'yes',
+        QWEN_AUDIO_BACKEND: 'ollama',
+        QWEN_AUDIO_URL: server.url,
+        QWEN_AUDIO_MODEL: 'qwen-alias',
+      },
+      {},
+      { onWarning: (w) => warnings.push(w) },
+    );
+    expect(adapter).toMatchObject({ enabled: true, model: 'qwen-alias', backend: 'ollama', url: server.url });
+    expect(warnings).toEqual([expect.stringMatching(/QWEN_AUDIO_MODEL is deprecated; use QWEN_MODEL_NAME/)]);
     expect(((await adapter.analyze(short)) as AnalysisResult).model).toBe('qwen-alias');
-    expect(() => createQwenAudioAdapter({ windowSeconds: 45 })).toThrow(/windowSeconds/);
-    expect(() => createQwenAudioAdapter({ env: { QWEN_AUDIO_TIMEOUT_MS: 'soon' } })).toThrow(
-      /QWEN_AUDIO_TIMEOUT_MS/,
-    );
-    expect(() => createQwenAudioAdapter({ env: { JELLYFIN_AUDIO_QWEN_ENABLE: 'maybe' } })).toThrow(
-      /JELLYFIN_AUDIO_QWEN_ENABLE/,
-    );
+    expect(() => createQwenAudioAdapter({ windowSeconds: 45 })).toThrow(/options\.windowSeconds/);
+    expect(() => createQwenAudioAdapter({ url: 'ftp://x' })).toThrow(/options\.url.*http\(s\)/);
   });
 });

@@ -2,12 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MEDIA_AUDIO_ANALYSIS_MIGRATION_SQL } from '../src/store/migration.js';
-import { createPgliteStore } from '../src/store/pglite.js';
-import { createPostgresStore } from '../src/store/postgres.js';
-import { needsAnalysis } from '../src/store/types.js';
-import type { AudioAnalysisRecordInput, AudioAnalysisStore } from '../src/store/types.js';
-import type { AudioFeatures } from '../src/schema.js';
+import { MEDIA_AUDIO_ANALYSIS_MIGRATIONS, MEDIA_AUDIO_ANALYSIS_MIGRATION_SQL } from './migration';
+import { createPgliteStore } from './pglite';
+import { createPostgresStore } from './postgres';
+import { needsAnalysis } from './types';
+import type { AudioAnalysisRecordInput, AudioAnalysisStore } from './types';
+import type { AudioFeatures } from '../schema';
 
 const SHA = 'a'.repeat(64);
 const features: AudioFeatures = {
@@ -146,15 +146,91 @@ function storeContract(name: string, open: () => Promise<AudioAnalysisStore>) {
   });
 }
 
-describe('migration file', () => {
-  it('is the SQL the stores run', async () => {
-    const file = await readFile(
-      new URL('../src/store/migrations/001_media_audio_analysis.sql', import.meta.url),
-      'utf8',
+describe('migration files', () => {
+  it('are the SQL the stores run, in order', async () => {
+    const files = await Promise.all(
+      MEDIA_AUDIO_ANALYSIS_MIGRATIONS.map((m) =>
+        readFile(new URL(`./migrations/${m.name}.sql`, import.meta.url), 'utf8'),
+      ),
     );
-    expect(MEDIA_AUDIO_ANALYSIS_MIGRATION_SQL).toBe(file);
-    expect(file).toMatch(/item_id text not null unique/);
+    expect(MEDIA_AUDIO_ANALYSIS_MIGRATIONS.map((m) => m.name)).toEqual([
+      '001_media_audio_analysis',
+      '002_transcript',
+    ]);
+    MEDIA_AUDIO_ANALYSIS_MIGRATIONS.forEach((m, i) => expect(m.sql).toBe(files[i]));
+    expect(MEDIA_AUDIO_ANALYSIS_MIGRATION_SQL).toBe(files.join('\n'));
+    expect(files[0]).toMatch(/item_id text not null unique/);
+    expect(files[1]).toMatch(/add column if not exists transcript jsonb/);
   });
+});
+
+const MIGRATION_001 = MEDIA_AUDIO_ANALYSIS_MIGRATIONS[0]!.sql;
+// A row as a store before migration 002 wrote it (no transcript column).
+const ROW_001 = `insert into media_audio_analysis (item_id, namespace, summary, tags, mood, confidence, confidence_source,
+  language, model, backend, prompt_version, audio_sha256, duration_seconds, features, raw, status, error, created_at, updated_at)
+  values ('old-item', 'pmoves', 'An old summary.', '{jazz,piano}', 'calm', 0.7, 'model', 'en', 'qwen2-audio', 'ollama',
+  'qwen-audio-v1', '${SHA}', 61.5, '${JSON.stringify(features)}', '{"chunks": []}', 'ok', null,
+  '2024-05-01T10:00:00Z', '2024-05-02T11:00:00Z')`;
+const SNAPSHOT = `select id, item_id, namespace, summary, tags, mood, confidence, confidence_source, language, model, backend,
+  prompt_version, audio_sha256, duration_seconds, features, raw, status, error, created_at, updated_at
+  from media_audio_analysis order by id`;
+
+/** Migration 002 on a database that holds rows from 001: additive, idempotent, rows untouched. */
+async function expectAdditive002(
+  raw: { query(sql: string): Promise<Record<string, unknown>[]> },
+  open: () => AudioAnalysisStore,
+) {
+  const before = await raw.query(SNAPSHOT);
+  expect(before).toHaveLength(1);
+  const store = open();
+  try {
+    await store.migrate();
+    await store.migrate(); // idempotent
+    expect(await raw.query(SNAPSHOT)).toEqual(before);
+    expect((await raw.query('select transcript from media_audio_analysis'))[0]).toEqual({ transcript: null });
+    const old = await store.get('old-item');
+    expect(old).toMatchObject({ summary: 'An old summary.', tags: ['jazz', 'piano'], transcript: null });
+    // New rows carry a transcript.
+    const transcript = {
+      text: 'hello there',
+      language: 'en',
+      segments: [{ start: 1, end: 2.5, text: 'hello there' }],
+      confidence: null,
+      confidenceSource: 'none' as const,
+      scope: 'full' as const,
+    };
+    await store.upsert(record({ itemId: 'new-item', transcript }));
+    expect((await store.get('new-item'))!.transcript).toEqual(transcript);
+  } finally {
+    await store.close();
+  }
+}
+
+describe('migration 002 on a PGlite database holding rows from 001', () => {
+  it('adds the transcript column without changing the rows', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { PGlite } = await import('@electric-sql/pglite');
+    const dir = await mkdtemp(join(tmpdir(), 'qa-mig-'));
+    try {
+      const db = new PGlite(join(dir, 'db'));
+      await db.exec(MIGRATION_001);
+      await db.exec(ROW_001);
+      await db.close();
+      const reopen = async (sql: string) => {
+        const d = new PGlite(join(dir, 'db'));
+        try {
+          return (await d.query<Record<string, unknown>>(sql)).rows;
+        } finally {
+          await d.close();
+        }
+      };
+      await expectAdditive002({ query: reopen }, () => createPgliteStore({ dataDir: join(dir, 'db') }));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
 
 storeContract('PGlite store (embedded default)', async () => createPgliteStore());
@@ -174,6 +250,53 @@ describe('Postgres store against the real PostgreSQL', () => {
       throw new Error('PMOVES_TEST_DATABASE_URL is not set: run `bash scripts/test.sh --project qwen-audio`');
     return createPostgresStore({ connectionString: url, schema });
   });
+  it('applies migration 002 to a schema holding rows from 001 without changing them', async () => {
+    if (!url)
+      throw new Error('PMOVES_TEST_DATABASE_URL is not set: run `bash scripts/test.sh --project qwen-audio`');
+    const mig = `${schema}_m002`;
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(`create schema "${mig}"`);
+      await client.query(`set search_path to "${mig}"`);
+      await client.query(MIGRATION_001);
+      await client.query(ROW_001);
+      await expectAdditive002({ query: async (sql) => (await client.query(sql)).rows }, () =>
+        createPostgresStore({ connectionString: url, schema: mig }),
+      );
+    } finally {
+      await client.query(`drop schema if exists "${mig}" cascade`);
+      await client.end();
+    }
+  });
+
+  it('migrates once when several replicas start at the same moment on an empty database', async () => {
+    if (!url)
+      throw new Error('PMOVES_TEST_DATABASE_URL is not set: run `bash scripts/test.sh --project qwen-audio`');
+    for (let round = 0; round < 3; round++) {
+      const fresh = `${schema}_race${round}`;
+      const stores = Array.from({ length: 6 }, () =>
+        createPostgresStore({ connectionString: url, schema: fresh }),
+      );
+      try {
+        const results = await Promise.allSettled(stores.map((s) => s.migrate()));
+        expect(
+          results
+            .filter((r) => r.status === 'rejected')
+            .map((r) => String((r as PromiseRejectedResult).reason)),
+        ).toEqual([]);
+        await stores[0]!.upsert(record({ itemId: 'after-race' }));
+        expect(await stores[5]!.get('after-race')).toMatchObject({ itemId: 'after-race' });
+      } finally {
+        await Promise.all(stores.map((s) => s.close()));
+        const c = new pg.Client({ connectionString: url });
+        await c.connect();
+        await c.query(`drop schema if exists "${fresh}" cascade`);
+        await c.end();
+      }
+    }
+  });
+
   it('created the table with the migration columns and constraints', async () => {
     if (!url)
       throw new Error('PMOVES_TEST_DATABASE_URL is not set: run `bash scripts/test.sh --project qwen-audio`');

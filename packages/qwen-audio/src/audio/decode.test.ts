@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodePcm, streamPcm } from '../src/audio/decode.js';
-import { probeAudio, resolveFfmpegPath } from '../src/audio/ffmpeg.js';
-import { prepareWindows } from '../src/audio/prepare.js';
-import { parseWavHeader } from '../src/audio/wav.js';
-import { planWindows } from '../src/audio/windows.js';
-import { extractFeatures } from '../src/features/extract.js';
-import { espeak, hasCommand, makeTmpDir, synth, tone } from './helpers/fixtures.js';
+import { decodePcm, streamPcm } from './decode';
+import { probeAudio, resolveFfmpegPath } from './ffmpeg';
+import { prepareWindows } from './prepare';
+import { parseWavHeader } from './wav';
+import { planWindows } from './windows';
+import { extractFeatures } from '../features/extract';
+import { espeak, hasCommand, makeTmpDir, synth, tone } from '../../test/helpers/fixtures';
 
 let dir: string;
 let cleanup: () => Promise<void>;

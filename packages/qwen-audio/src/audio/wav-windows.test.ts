@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { encodeWav, parseWavHeader } from '../src/audio/wav.js';
-import { planWindows } from '../src/audio/windows.js';
-import { QwenAudioError } from '../src/errors.js';
+import { encodeWav, parseWavHeader } from './wav';
+import { planWindows } from './windows';
+import { QwenAudioError } from '../errors';
 
 describe('encodeWav', () => {
   it('writes a complete, self-consistent 44-byte RIFF header for 16 kHz mono 16-bit', () => {

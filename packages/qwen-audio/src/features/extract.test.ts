@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { FeatureAccumulator, extractFeatures, toAnalysisAudioV1Features } from '../src/features/extract.js';
-import { estimateTempo } from '../src/features/tempo.js';
-import { audioFeaturesSchema } from '../src/schema.js';
+import { FeatureAccumulator, extractFeatures, toAnalysisAudioV1Features } from './extract';
+import { estimateTempo } from './tempo';
+import { audioFeaturesSchema } from '../schema';
 
 const SR = 16000;
 const sine = (f: number, seconds: number, amp = 0.5) =>

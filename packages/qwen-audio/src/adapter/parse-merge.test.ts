@@ -7,10 +7,11 @@ import {
   mergeMood,
   mergeSummaryDeterministic,
   mergeTags,
-} from '../src/adapter/merge.js';
-import { parseModelJson } from '../src/adapter/parse.js';
-import { modelReplySchema, normalizeTags } from '../src/schema.js';
-import type { ChunkResult } from '../src/schema.js';
+} from './merge';
+import { parseModelJson } from './parse';
+import { lenientReplySchema, normalizeLanguage, truncateText } from './reply';
+import { modelReplySchema, normalizeTags } from '../schema';
+import type { ChunkResult } from '../schema';
 
 const good = { summary: 'Piano solo.', tags: ['piano'], mood: 'calm', confidence: 0.7 };
 
@@ -132,5 +133,48 @@ describe('merging and confidence', () => {
     expect(d.confidenceSource).toBe('agreement');
     expect(d.confidence).toBeCloseTo(((0.5 + 1) / 2 + (0.5 + 0) / 2) / 2, 10);
     expect(mergeConfidence([chunk({})], [], 'calm')).toEqual({ confidence: null, confidenceSource: 'none' });
+  });
+});
+
+describe('lenient reply reading', () => {
+  it('normalises language tags and names to a primary subtag, null when unknown', () => {
+    expect(
+      ['en', 'EN', 'en-US', 'en_GB', 'eng', 'English', 'English (United States)', 'Deutsch', 'français'].map(
+        normalizeLanguage,
+      ),
+    ).toEqual(['en', 'en', 'en', 'en', 'en', 'en', 'en', 'de', 'fr']);
+    expect(['Cantonese', 'Mandarin', 'zh-Hans-CN'].map(normalizeLanguage)).toEqual(['yue', 'zh', 'zh']);
+    expect([null, '', 'none', 'Klingon', 42, 'xx-YY'].map(normalizeLanguage)).toEqual([
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+    ]);
+  });
+
+  it('cuts over-long text at a word boundary with an ellipsis, and leaves short text alone', () => {
+    expect(truncateText('short', 10)).toBe('short');
+    const cut = truncateText('one two three four five six', 15);
+    expect(cut).toBe('one two three…');
+    expect(cut.length).toBeLessThanOrEqual(15);
+    expect(truncateText('x'.repeat(50), 10)).toBe(`${'x'.repeat(9)}…`);
+  });
+
+  it('fails only on a missing or empty summary or mood', () => {
+    const ok = lenientReplySchema.safeParse({ summary: ' A  tone. ', mood: 'Calm' });
+    expect(ok.success && ok.data).toEqual({
+      summary: 'A tone.',
+      mood: 'calm',
+      tags: [],
+      confidence: null,
+      language: null,
+    });
+    expect(
+      lenientReplySchema.safeParse({ summary: 'x', mood: 'calm', confidence: '85%' }).data,
+    ).toMatchObject({ confidence: 0.85 });
+    expect(lenientReplySchema.safeParse({ summary: '', mood: 'calm' }).success).toBe(false);
+    expect(lenientReplySchema.safeParse({ summary: 'x' }).success).toBe(false);
   });
 });

@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createQwenAudioAdapter } from '../src/adapter/create.js';
-import type { QwenAudioAdapterOptions } from '../src/adapter/create.js';
-import { parseWavHeader } from '../src/audio/wav.js';
-import type { AnalysisResult } from '../src/schema.js';
-import { makeTmpDir, synth, tone } from './helpers/fixtures.js';
-import { fakeOpenAI, replyJson } from './helpers/http.js';
-import type { CannedReply, OpenAIChatBody, TestServer } from './helpers/http.js';
+import { createQwenAudioAdapter } from '../adapter/create';
+import type { QwenAudioAdapterOptions } from '../adapter/options';
+import { parseWavHeader } from '../audio/wav';
+import type { AnalysisResult } from '../schema';
+import { makeTmpDir, synth, tone } from '../../test/helpers/fixtures';
+import { fakeOpenAI, replyJson } from '../../test/helpers/http';
+import type { CannedReply, OpenAIChatBody, TestServer } from '../../test/helpers/http';
 
 const MODEL = 'Qwen/Qwen2-Audio-7B-Instruct';
 let dir: string;
@@ -36,7 +36,6 @@ async function setup(
     model: MODEL,
     apiKey: 'sk-test',
     enabled: true,
-    env: {},
     ...extra,
   });
   return { adapter, server };
@@ -64,7 +63,7 @@ describe('OpenAI-compatible backend through the real openai client', () => {
       logprobs: true,
       response_format: { type: 'json_schema', json_schema: { name: 'qwen_audio_analysis' } },
     });
-    expect(body.response_format.json_schema.schema.properties).toHaveProperty('tags');
+    expect(body.response_format!.json_schema.schema.properties).toHaveProperty('tags');
     const parts = body.messages[1]!.content as Exclude<OpenAIChatBody['messages'][number]['content'], string>;
     expect(parts[0]).toMatchObject({ type: 'text' });
     expect(parts[1]).toMatchObject({ type: 'input_audio', input_audio: { format: 'wav' } });
@@ -109,7 +108,6 @@ describe('OpenAI-compatible backend through the real openai client', () => {
       url: `${server.url}/v1`,
       model: 'model.gguf',
       enabled: true,
-      env: {},
     });
     expect(((await adapter.analyze(clip)) as AnalysisResult).status).toBe('ok');
     expect(server.requests.map((r) => r.path)).toEqual(['/v1/models', '/props', '/v1/chat/completions']);
@@ -124,7 +122,6 @@ describe('OpenAI-compatible backend through the real openai client', () => {
       url: `${server.url}/v1`,
       model: MODEL,
       enabled: true,
-      env: {},
     });
     await expect(adapter.analyze(clip)).rejects.toMatchObject({
       code: 'no-audio-capability',

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSupabaseStore } from '../src/store/supabase.js';
-import { sendJson, sleep, startServer } from './helpers/http.js';
-import type { RecordedRequest, TestServer } from './helpers/http.js';
+import { createSupabaseStore } from './supabase';
+import { sendJson, sleep, startServer } from '../../test/helpers/http';
+import type { RecordedRequest, TestServer } from '../../test/helpers/http';
 
 const KEY = 'service-role-test-key';
 const SHA = 'c'.repeat(64);
@@ -83,6 +83,7 @@ describe('Supabase store through the real supabase-js client', () => {
       audio_sha256: SHA,
       duration_seconds: 12,
       features: null,
+      transcript: null,
       raw: null,
       status: 'ok',
       error: null,
@@ -158,12 +159,13 @@ describe('Supabase store through the real supabase-js client', () => {
     const store = createSupabaseStore({ url: s.url, key: KEY });
     await expect(store.migrate()).rejects.toMatchObject({
       code: 'store',
-      message: expect.stringMatching(/001_media_audio_analysis\.sql.*PGRST205/),
+      message: expect.stringMatching(/001_media_audio_analysis\.sql and 002_transcript\.sql.*PGRST205/),
     });
     await expect(
       store.upsert({ itemId: 'i', model: 'm', backend: 'b', promptVersion: 'p', status: 'ok' }),
     ).rejects.toMatchObject({ code: 'store' });
-    expect(s.requests[0]!.query.get('select')).toBe('item_id');
+    // The newest column: a project that lacks migration 002 fails the check.
+    expect(s.requests[0]!.query.get('select')).toBe('item_id,transcript');
     expect(s.requests[0]!.query.get('limit')).toBe('1');
   });
 
