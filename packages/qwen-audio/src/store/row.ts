@@ -42,9 +42,9 @@ export function rowToStored(row: Record<string, unknown>, source: string): Store
   if (!parsed.success) {
     throw new QwenAudioError('store', `${source} row is invalid: ${describeZodIssues(parsed.error.issues)}`);
   }
-  return {
-    ...parsed.data,
-    createdAt: new Date(String(row.created_at)),
-    updatedAt: new Date(String(row.updated_at)),
-  };
+  return { ...parsed.data, createdAt: toDate(row.created_at), updatedAt: toDate(row.updated_at) };
 }
+
+// pg and PGlite hand timestamptz back as a Date, PostgREST as an ISO string. `String(date)` would
+// drop the milliseconds, and two writes in the same second would then read back as equal.
+const toDate = (v: unknown): Date => (v instanceof Date ? new Date(v.getTime()) : new Date(String(v)));

@@ -72,6 +72,16 @@ function storeContract(name: string, open: () => Promise<AudioAnalysisStore>) {
       expect(second!.updatedAt.getTime()).toBeGreaterThanOrEqual(first!.updatedAt.getTime());
     });
 
+    it('reads timestamps back to the millisecond: a second write within the same second is later', async () => {
+      await store.upsert(record({ itemId: 'item-ms', summary: 'first' }));
+      const first = await store.get('item-ms');
+      await new Promise((r) => setTimeout(r, 5));
+      await store.upsert(record({ itemId: 'item-ms', summary: 'second' }));
+      const second = await store.get('item-ms');
+      // A reader that polls for "written since" (smoke:qwen) needs a strictly later time.
+      expect(second!.updatedAt.getTime()).toBeGreaterThan(first!.updatedAt.getTime());
+    });
+
     it('records a failure with status and error, keeping an earlier good summary', async () => {
       await store.upsert(record({ itemId: 'item-3' }));
       await store.recordFailure({
