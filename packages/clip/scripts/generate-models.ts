@@ -18,6 +18,7 @@ import {
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { quantizeOnnxBytes } from '../src/quantize/quantize-model';
 import { DT, GraphBuilder, createRng, type WeightMode } from './onnx-builder';
 
 /** Architecture sizes of a generated CLIP. */
@@ -74,7 +75,7 @@ export interface GenerateOptions {
   outDir: string;
   dims: ClipDims;
   layouts?: Layout[];
-  dtypes?: WeightMode[];
+  dtypes?: Dtype[];
   /** Directory with the real tokenizer.json / preprocessor_config.json / config.json. */
   fixturesDir?: string;
   seed?: number;
@@ -85,7 +86,27 @@ export interface GenerateOptions {
 const here = dirname(fileURLToPath(import.meta.url));
 /** Real CLIP tokenizer/config files shared with the project (read in place, never committed). */
 export const DEFAULT_FIXTURES = resolve(here, '../../../../shared/fixtures/clip-vit-b32');
-const SUFFIX: Record<WeightMode, string> = { fp32: '', fp16: '_fp16', q8: '_quantized' };
+/** File variants written: the two weight modes of the builder, and q8. */
+export type Dtype = WeightMode | 'q8';
+const SUFFIX: Record<Dtype, string> = { fp32: '', fp16: '_fp16', q8: '_quantized' };
+
+/**
+ * A graph in one dtype. q8 is the fp32 graph quantized the way transformers.js's conversion script
+ * writes the `_quantized` files of its CLIP repos (scripts/quantize.py with convert.py's defaults):
+ * onnxruntime's dynamic quantization of MatMul, Conv and Gather, per-channel, `reduce_range` (7-bit
+ * weights), uint8 weights when the graph has a Conv (the vision tower, the combined graph) and int8
+ * otherwise (the text tower). With full-range int8 weights, CPUs without VNNI saturate
+ * (bench/probes/u8s8-saturation.ts), which is why real exports reduce the range.
+ */
+function inDtype(build: (mode: WeightMode) => Uint8Array, dtype: Dtype, hasConv: boolean): Uint8Array {
+  if (dtype !== 'q8') return build(dtype);
+  return quantizeOnnxBytes(build('fp32'), {
+    weights: hasConv ? 'uint8' : 'int8',
+    perChannel: true,
+    reduceRange: true,
+    ops: ['MatMul', 'Conv', 'Gather'],
+  }).bytes;
+}
 
 /** Deterministic weights: every tensor drawn from one seeded stream, in a fixed order. */
 class Weights {
@@ -482,18 +503,25 @@ export function generateModels(opts: GenerateOptions): Record<Layout, string> {
         chmodSync(join(dir, 'textual', f), 0o644);
       }
       for (const dt of dtypes) {
-        writeAtomic(join(dir, 'visual', `model${SUFFIX[dt]}.onnx`), visionModel(d, w, dt, 'immich'));
-        writeAtomic(join(dir, 'textual', `model${SUFFIX[dt]}.onnx`), textModel(d, w, dt, 'immich'));
+        const vision = inDtype((m) => visionModel(d, w, m, 'immich'), dt, true);
+        writeAtomic(join(dir, 'visual', `model${SUFFIX[dt]}.onnx`), vision);
+        const text = inDtype((m) => textModel(d, w, m, 'immich'), dt, false);
+        writeAtomic(join(dir, 'textual', `model${SUFFIX[dt]}.onnx`), text);
       }
       continue;
     }
     copyHfFiles(fixtures, dir, d);
     for (const dt of dtypes) {
       if (layout === 'xenova-split') {
-        writeAtomic(join(dir, 'onnx', `vision_model${SUFFIX[dt]}.onnx`), visionModel(d, w, dt, 'xenova'));
-        writeAtomic(join(dir, 'onnx', `text_model${SUFFIX[dt]}.onnx`), textModel(d, w, dt, 'xenova'));
+        const vision = inDtype((m) => visionModel(d, w, m, 'xenova'), dt, true);
+        writeAtomic(join(dir, 'onnx', `vision_model${SUFFIX[dt]}.onnx`), vision);
+        const text = inDtype((m) => textModel(d, w, m, 'xenova'), dt, false);
+        writeAtomic(join(dir, 'onnx', `text_model${SUFFIX[dt]}.onnx`), text);
       } else {
-        writeAtomic(join(dir, 'onnx', `model${SUFFIX[dt]}.onnx`), combinedModel(d, w, dt));
+        writeAtomic(
+          join(dir, 'onnx', `model${SUFFIX[dt]}.onnx`),
+          inDtype((m) => combinedModel(d, w, m), dt, true),
+        );
       }
     }
   }
@@ -508,7 +536,7 @@ export function generateModels(opts: GenerateOptions): Record<Layout, string> {
 
 /** Generate once into `outDir` (kept across runs, keyed by a stamp); safe when several processes race. */
 export function ensureModels(opts: GenerateOptions): string {
-  const stamp = JSON.stringify({ v: 2, ...opts, outDir: undefined });
+  const stamp = JSON.stringify({ v: 3, ...opts, outDir: undefined });
   const stampFile = join(opts.outDir, 'stamp.json');
   if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return opts.outDir;
   const tmp = `${opts.outDir}.${process.pid}.${Date.now()}`;
@@ -537,7 +565,7 @@ function main(argv: string[]): void {
     outDir,
     dims,
     layouts: arg('layouts')?.split(',') as Layout[] | undefined,
-    dtypes: arg('dtypes')?.split(',') as WeightMode[] | undefined,
+    dtypes: arg('dtypes')?.split(',') as Dtype[] | undefined,
     hiddenOnly: argv.includes('--hidden-only'),
   });
   console.log(`generated ${JSON.stringify(dirs)} in ${Date.now() - started} ms`);

@@ -2,6 +2,7 @@
 // It emits real ops (no custom domains) so onnxruntime and transformers.js run the files as they
 // would run a real export.
 import onnxProto from 'onnx-proto';
+import { floatsToHalf } from '../src/model/half';
 
 const { onnx } = onnxProto;
 type INodeProto = onnxProto.onnx.INodeProto;
@@ -12,8 +13,9 @@ type IAttributeProto = onnxProto.onnx.IAttributeProto;
 /** Element types used by the generator (ONNX TensorProto.DataType values). */
 export const DT = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, FLOAT16: 10 } as const;
 
-/** How weights are stored: fp32, fp16 weights cast up at load, or dynamic-quantized MatMuls. */
-export type WeightMode = 'fp32' | 'fp16' | 'q8';
+/** How weights are stored: fp32, or fp16 weights cast up at load (q8 files are fp32 graphs run through
+ * the package's quantizer, see generate-models.ts). */
+export type WeightMode = 'fp32' | 'fp16';
 
 type AttrValue = number | string | number[] | { floats: number[] } | { tensor: ITensorProto };
 
@@ -27,34 +29,6 @@ export function createRng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-/** Float32 → IEEE half bits (round to nearest even). */
-export function toHalfBits(value: number): number {
-  const f32 = new Float32Array(1);
-  const u32 = new Uint32Array(f32.buffer);
-  f32[0] = value;
-  const x = u32[0]!;
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let half = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    if (rem > mid || (rem === mid && half & 1)) half++;
-    return sign | half;
-  }
-  let half = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
-  return sign | half;
 }
 
 function bytesOf(view: ArrayBufferView): Uint8Array {
@@ -145,62 +119,24 @@ export class GraphBuilder {
 
   /**
    * A learned float weight. fp32: stored as is. fp16: stored as float16 with a Cast to float
-   * after it (the weights halve on disk; onnxruntime folds the Cast at load). q8 keeps
-   * non-MatMul weights in fp32, as onnxruntime's dynamic quantization does.
+   * after it (the weights halve on disk; onnxruntime folds the Cast at load).
    */
   weight(name: string, dims: number[], data: Float32Array): string {
     if (this.mode !== 'fp16') return this.init(name, DT.FLOAT, dims, data);
-    const half = new Uint16Array(data.length);
-    for (let i = 0; i < data.length; i++) half[i] = toHalfBits(data[i]!);
-    this.init(`${name}_fp16`, DT.FLOAT16, dims, half);
+    this.init(`${name}_fp16`, DT.FLOAT16, dims, floatsToHalf(data));
     return this.op1('Cast', [`${name}_fp16`], { to: DT.FLOAT });
   }
 
-  /**
-   * x @ W (+ b). In q8 mode this is laid out the way onnxruntime.quantization.quantize_dynamic
-   * writes a MatMul: DynamicQuantizeLinear on the activation, MatMulInteger against an int8
-   * weight initializer with its scale and zero point, Cast to float, Mul by the product of the
-   * two scales, then the float bias Add.
-   */
+  /** x @ W (+ b). */
   linear(x: string, name: string, w: Float32Array, inDim: number, outDim: number, b?: Float32Array): string {
-    let y: string;
-    if (this.mode === 'q8') {
-      let absMax = 0;
-      for (const v of w) absMax = Math.max(absMax, Math.abs(v));
-      const scale = absMax / 127 || 1;
-      const q = new Int8Array(w.length);
-      for (let i = 0; i < w.length; i++) q[i] = Math.max(-127, Math.min(127, Math.round(w[i]! / scale)));
-      const wq = this.init(`${name}_quantized`, DT.INT8, [inDim, outDim], q);
-      const ws = this.init(`${name}_scale`, DT.FLOAT, [], Float32Array.of(scale));
-      const wz = this.init(`${name}_zero_point`, DT.INT8, [], Int8Array.of(0));
-      const [xq, xs, xz] = this.op('DynamicQuantizeLinear', [x], {}, 3) as [string, string, string];
-      const mm = this.op1('MatMulInteger', [xq, wq, xz, wz]);
-      const cast = this.op1('Cast', [mm], { to: DT.FLOAT });
-      const scales = this.op1('Mul', [xs, ws]);
-      y = this.op1('Mul', [cast, scales]);
-    } else {
-      y = this.op1('MatMul', [x, this.weight(name, [inDim, outDim], w)]);
-    }
+    let y = this.op1('MatMul', [x, this.weight(name, [inDim, outDim], w)]);
     if (b) y = this.op1('Add', [y, this.weight(`${name}_bias`, [outDim], b)]);
     return y;
   }
 
-  /**
-   * Embedding lookup. In q8 mode laid out as quantize_dynamic's GatherQuant writes it: the table
-   * as an 8-bit initializer with scale/zero point, Gather on it, then DequantizeLinear.
-   */
+  /** Embedding lookup. */
   gather(name: string, dims: [number, number], table: Float32Array, ids: string): string {
-    if (this.mode !== 'q8') return this.op1('Gather', [this.weight(name, dims, table), ids], { axis: 0 });
-    let absMax = 0;
-    for (const v of table) absMax = Math.max(absMax, Math.abs(v));
-    const scale = absMax / 127 || 1;
-    const q = new Int8Array(table.length);
-    for (let i = 0; i < table.length; i++)
-      q[i] = Math.max(-127, Math.min(127, Math.round(table[i]! / scale)));
-    const tq = this.init(`${name}_quantized`, DT.INT8, dims, q);
-    const ts = this.init(`${name}_scale`, DT.FLOAT, [], Float32Array.of(scale));
-    const tz = this.init(`${name}_zero_point`, DT.INT8, [], Int8Array.of(0));
-    return this.op1('DequantizeLinear', [this.op1('Gather', [tq, ids], { axis: 0 }), ts, tz]);
+    return this.op1('Gather', [this.weight(name, dims, table), ids], { axis: 0 });
   }
 
   /** Serialise to ONNX bytes (opset 17, IR 8). */

@@ -2,12 +2,16 @@
 // works on libuv's pool) into reusable batch buffers while the previous batch runs in the inference
 // worker, so decoding overlaps inference and the event loop never waits on onnxruntime.
 import { ClipError } from '../errors';
-import { InferenceHost, type Feed } from '../model/inference-host';
+import { InferenceHost, RunFailure } from '../model/inference-host';
+import { companionFeeds, intFeed } from '../model/feeds';
+import type { Feed } from '../model/inference-protocol';
 import { loadRole, resolveSource, type LoadedRole } from '../model/load';
 import { checkFiles, hasVariant, rolesFor, type ModelSource, type Role } from '../model/sources';
 import { createPreprocessor, parsePreprocessorConfig, type Preprocessor } from '../preprocess';
 import { ClipTokenizer } from '../tokenizer';
-import type { ClipEmbedder, ClipInfo, ImageEmbeddingResult, ImageInput } from '../types';
+import { pullModel } from '../hub/pull';
+import type { ClipDtype, ClipEmbedder, ClipInfo, ImageEmbeddingResult, ImageInput } from '../types';
+import { BatchBufferPool } from './buffer-pool';
 import { PreprocessPool } from './preprocess-pool';
 import { resolveOptions, type ClipEmbedderOptions, type ResolvedOptions } from './options';
 
@@ -39,8 +43,8 @@ class Embedder implements LocalClipEmbedder {
   private readonly roles = new Map<Role, Promise<LoadedRole>>();
   private tokenizer?: ClipTokenizer;
   private preprocessor?: Preprocessor;
-  /** Reusable image batch buffers (each `batch × 3 × H × W` floats), shared with the workers. */
-  private readonly pool: SharedArrayBuffer[] = [];
+  /** Image batch buffers (each `batch × 3 × H × W` floats), shared with the workers and bounded. */
+  private readonly buffers: BatchBufferPool;
   private workers?: Promise<PreprocessPool>;
   /** Embedding size seen in outputs (for graphs whose output dimension is symbolic). */
   private seenDims = 0;
@@ -53,7 +57,9 @@ class Embedder implements LocalClipEmbedder {
     private readonly opts: ResolvedOptions,
     private readonly source: ModelSource,
     private readonly host: InferenceHost,
-  ) {}
+  ) {
+    this.buffers = new BatchBufferPool(opts.maxBatchBuffers, BUFFER_IDLE_MS);
+  }
 
   /** Session of the role that serves a modality, created on first use. */
   role(modality: 'image' | 'text'): Promise<LoadedRole> {
@@ -125,39 +131,6 @@ class Embedder implements LocalClipEmbedder {
     return this.getTokenizer().tokenize(text);
   }
 
-  /** Feeds that a combined graph needs besides the ones of the modality being run. */
-  private dummyFeeds(loaded: LoadedRole, modality: 'image' | 'text'): Feed[] {
-    if (loaded.role !== 'combined') return [];
-    if (modality === 'image') {
-      const t = loaded.text!;
-      const len = t.fixedLength ?? 2;
-      const tok = this.getTokenizer();
-      const ids = Array.from({ length: len }, (_, i) => (i === 0 ? tok.bosId : tok.eotId));
-      const feeds: Feed[] = [intFeed(t.input, t.idType, ids, [1, len])];
-      if (t.attentionMask)
-        feeds.push(
-          intFeed(
-            t.attentionMask,
-            t.maskType!,
-            ids.map(() => 1),
-            [1, len],
-          ),
-        );
-      return feeds;
-    }
-    const v = loaded.vision!;
-    const [h, w] = v.size ?? [224, 224];
-    return [
-      {
-        name: v.input,
-        type: 'float32',
-        data: new Float32Array(3 * h * w),
-        dims: [1, 3, h, w],
-        toHalf: v.inputType === 'float16',
-      },
-    ];
-  }
-
   async embedImages(
     inputs: readonly ImageInput[],
     options?: { signal?: AbortSignal },
@@ -180,13 +153,20 @@ class Embedder implements LocalClipEmbedder {
     const chw = pre.tensorLength;
     const group = Math.max(this.opts.batchSize, v.fixedBatch ?? 1);
     const chunk = v.fixedBatch ?? group;
-    const extra = this.dummyFeeds(loaded, 'image');
+    const extra = companionFeeds(loaded, 'image', this.getTokenizer());
 
     /** Preprocess one group into a pooled buffer; failed items get their error, the rest are packed. */
     const workers = await this.getWorkers();
-    const prepare = async (start: number): Promise<{ buffer: SharedArrayBuffer; ok: number[] }> => {
+    const prepare = async (start: number): Promise<{ buffer?: ArrayBuffer; ok: number[] }> => {
       const items = inputs.slice(start, start + group);
-      const buffer = this.takeBuffer(group * chw);
+      let buffer: ArrayBuffer;
+      try {
+        buffer = await this.buffers.acquire(group * chw * 4, signal);
+      } catch (err) {
+        const error = err instanceof ClipError ? err : new ClipError('model', String(err));
+        items.forEach((_, i) => (results[start + i] = { error }));
+        return { ok: [] };
+      }
       const target = new Float32Array(buffer, 0, group * chw);
       const done = await Promise.all(
         items.map(async (input, i) => {
@@ -198,7 +178,7 @@ class Embedder implements LocalClipEmbedder {
             );
           }
           try {
-            if (workers) await workers.toTensorInto(input, buffer, i * chw);
+            if (workers) await workers.toTensorInto(input, target, i * chw);
             else await pre.toTensorInto(input, target, i * chw);
             return undefined;
           } catch (err) {
@@ -219,22 +199,27 @@ class Embedder implements LocalClipEmbedder {
       return { buffer, ok };
     };
 
-    /** Run a prepared group in chunks of the graph's batch; returns the buffer to the pool. */
-    const infer = async (prepared: { buffer: SharedArrayBuffer; ok: number[] }): Promise<void> => {
-      const buffer = prepared.buffer;
+    /**
+     * Run a prepared group in chunks of the graph's batch. The buffer travels to the inference worker
+     * and back with each chunk's reply; it returns to the pool at the end (or is written off when the
+     * worker failed and kept it).
+     */
+    const infer = async (prepared: { buffer?: ArrayBuffer; ok: number[] }): Promise<void> => {
+      let buffer = prepared.buffer;
+      if (!buffer) return;
       try {
-        for (let at = 0; at < prepared.ok.length; at += chunk) {
+        for (let at = 0; at < prepared.ok.length && buffer; at += chunk) {
           const rows = Math.min(chunk, prepared.ok.length - at);
-          const data = new Float32Array(buffer, at * chw * 4, rows * chw);
           const feed: Feed = {
             name: v.input,
             type: 'float32',
-            data,
+            data: new Float32Array(buffer, at * chw * 4, rows * chw),
             dims: [rows, 3, h, w],
             toHalf: v.inputType === 'float16',
           };
           try {
             const reply = await this.host.run(loaded.role, [feed, ...this.cloneFeeds(extra)], v.output, rows);
+            buffer = reply.feedBuffers[0];
             this.seenDims = reply.dims;
             for (let r = 0; r < rows; r++) {
               results[prepared.ok[at + r]!] = {
@@ -246,11 +231,19 @@ class Embedder implements LocalClipEmbedder {
               err instanceof ClipError
                 ? err
                 : new ClipError('model', `inference failed: ${(err as Error).message}`, { cause: err });
-            for (let r = 0; r < rows; r++) results[prepared.ok[at + r]!] = { error };
+            // A failed run hands the buffer back; when the worker is gone, every later chunk fails too.
+            const failed = err instanceof RunFailure ? at + rows : prepared.ok.length;
+            for (let r = at; r < failed; r++) results[prepared.ok[r]!] = { error };
+            if (!(err instanceof RunFailure)) {
+              if (feed.data.buffer.byteLength === 0) buffer = undefined; // transferred and lost
+              break;
+            }
+            buffer = err.feedBuffers[0];
           }
         }
       } finally {
-        this.pool.push(buffer);
+        if (buffer) this.buffers.release(buffer);
+        else this.buffers.discard();
       }
     };
 
@@ -272,20 +265,16 @@ class Embedder implements LocalClipEmbedder {
     return feeds.map((f) => ({ ...f, data: f.data.slice() as Feed['data'] }));
   }
 
-  private takeBuffer(floats: number): SharedArrayBuffer {
-    const bytes = floats * 4;
-    const i = this.pool.findIndex((b) => b.byteLength >= bytes);
-    if (i >= 0) return this.pool.splice(i, 1)[0]!;
-    return new SharedArrayBuffer(bytes);
-  }
-
   /** Preprocessing workers, started on first use (none when `preprocessWorkers` is 0). */
   private getWorkers(): Promise<PreprocessPool | undefined> {
     if (this.opts.preprocessWorkers === 0) return Promise.resolve(undefined);
-    this.workers ??= PreprocessPool.start(this.opts.preprocessWorkers, this.source.preprocessorConfig, {
-      mode: this.opts.preprocessing,
-      ...(this.opts.maxPixels !== undefined && { maxPixels: this.opts.maxPixels }),
-      ...(this.opts.maxBytes !== undefined && { maxBytes: this.opts.maxBytes }),
+    this.workers ??= PreprocessPool.start(this.opts.preprocessWorkers, {
+      config: this.source.preprocessorConfig,
+      options: {
+        mode: this.opts.preprocessing,
+        ...(this.opts.maxPixels !== undefined && { maxPixels: this.opts.maxPixels }),
+        ...(this.opts.maxBytes !== undefined && { maxBytes: this.opts.maxBytes }),
+      },
     });
     return this.workers;
   }
@@ -299,7 +288,7 @@ class Embedder implements LocalClipEmbedder {
     const t = loaded.text!;
     const tok = this.getTokenizer();
     const batch = t.fixedBatch ?? this.opts.batchSize;
-    const extra = this.dummyFeeds(loaded, 'text');
+    const extra = companionFeeds(loaded, 'text', this.getTokenizer());
     const out: Float32Array[] = [];
     for (let start = 0; start < texts.length; start += batch) {
       if (options?.signal?.aborted) throw abortError(options.signal);
@@ -347,7 +336,7 @@ class Embedder implements LocalClipEmbedder {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    this.pool.length = 0;
+    this.buffers.close();
     const workers = this.workers;
     this.workers = undefined;
     await Promise.all([
@@ -360,23 +349,49 @@ class Embedder implements LocalClipEmbedder {
   }
 }
 
-function intFeed(name: string, type: 'int32' | 'int64', values: number[], dims: number[]): Feed {
-  return type === 'int64'
-    ? { name, type, data: BigInt64Array.from(values, (v) => BigInt(v)), dims }
-    : { name, type, data: Int32Array.from(values), dims };
+/** A pooled batch buffer unused this long is dropped (documented with `maxBatchBuffers`). */
+const BUFFER_IDLE_MS = 1000;
+
+/** The model directory: `modelPath`, a cache holding `model`, or — with `autoDownload` — a fresh pull. */
+async function locate(opts: ResolvedOptions): Promise<ModelSource> {
+  try {
+    return resolveSource(opts);
+  } catch (err) {
+    if (opts.modelPath || !opts.autoDownload || !(err instanceof ClipError) || err.code !== 'not-found')
+      throw err;
+  }
+  const pull = (dtype: ClipDtype) =>
+    pullModel({
+      repo: opts.model,
+      revision: opts.revision,
+      dtype,
+      modalities: opts.modalities,
+      ...(opts.hubCache !== undefined && { cacheDir: opts.hubCache }),
+      ...(opts.hub?.endpoint !== undefined && { endpoint: opts.hub.endpoint }),
+      ...(opts.hub?.token !== undefined && { token: opts.hub.token }),
+      ...(opts.hub?.offline !== undefined && { offline: opts.hub.offline }),
+    });
+  // Without an explicit dtype: the quantized files for CPU, fp32 when the repo has none.
+  const preferred = opts.dtype ?? (opts.device === 'cpu' || opts.device === 'auto' ? 'q8' : 'fp32');
+  const pulled = await pull(preferred).catch((err: unknown) => {
+    if (opts.dtype || preferred === 'fp32' || !(err instanceof ClipError) || !/lacks/.test(err.message))
+      throw err;
+    return pull('fp32');
+  });
+  return resolveSource({ ...opts, modelPath: pulled.snapshot });
 }
 
 /**
  * Load a CLIP model and return an embedder. Sessions for `modalities` (default both) are created
  * now, so device and model errors surface here; the other modality loads on first use.
  *
- * @throws ClipError `invalid-input` (an option or CLIP_* variable, named), `not-found` (files missing,
+ * @throws ClipError `invalid-input` (every bad option, named), `not-found` (files missing,
  *   with every place looked), `model` (not a CLIP graph, e.g. hidden states only), `device`
  *   (explicit accelerator unavailable and `fallback` not set)
  */
 export async function createClipEmbedder(options: ClipEmbedderOptions = {}): Promise<LocalClipEmbedder> {
   const opts = resolveOptions(options);
-  const source = resolveSource(opts);
+  const source = await locate(opts);
   // Report every missing file at once, before any session is created.
   const roles = rolesFor(source.layout, opts.modalities);
   checkFiles(

@@ -6,15 +6,15 @@ import { resolveOptions } from './options';
 describe('resolveOptions', () => {
   it('defaults to at least two preprocessing workers where there are two CPUs, at most four', () => {
     const n = cpus().length;
-    const workers = resolveOptions({ env: {} }).preprocessWorkers;
+    const workers = resolveOptions({}).preprocessWorkers;
     expect(workers).toBeLessThanOrEqual(4);
     expect(workers).toBeGreaterThanOrEqual(Math.min(2, n));
     expect(workers).toBeGreaterThanOrEqual(Math.min(4, Math.floor(availableParallelism() / 2)));
   });
 
   it("turns onnxruntime's CPU memory arena off unless asked for", () => {
-    expect(resolveOptions({ env: {} }).cpuMemArena).toBe(false);
-    expect(resolveOptions({ env: {}, cpuMemArena: true }).cpuMemArena).toBe(true);
+    expect(resolveOptions({}).cpuMemArena).toBe(false);
+    expect(resolveOptions({ cpuMemArena: true }).cpuMemArena).toBe(true);
   });
 
   it('names the field of a bad option', () => {

@@ -1,10 +1,10 @@
-// Options of createClipEmbedder, validated with zod; unset fields fall back to CLIP_* environment
-// variables, which are validated by the same schema (an error names the variable).
+// Options of createClipEmbedder, validated with zod. The factory reads no environment variable:
+// clipEmbedderOptionsFromEnv (src/config) turns CLIP_* / HF_* into these options.
 import { cpus } from 'node:os';
 import { z } from 'zod';
 import { ClipError } from '../errors';
 
-/** Model id used when neither `model`, `modelPath` nor their environment variables are set. */
+/** Model id used when neither `model` nor `modelPath` is given. */
 export const DEFAULT_MODEL = 'Xenova/clip-vit-base-patch32';
 
 const deviceSchema = z.enum(['auto', 'cpu', 'cuda', 'tensorrt', 'webgpu', 'dml', 'coreml']);
@@ -23,88 +23,91 @@ function defaultPreprocessWorkers(): number {
 /** zod schema of {@link ClipEmbedderOptions}. */
 export const clipEmbedderOptionsSchema = z
   .object({
-    /** Hugging Face model id (`ORG/NAME`) looked up in `cacheDir` and the HF cache. Env: CLIP_MODEL. */
     model: z.string().min(1).optional(),
-    /** A model directory (Xenova split/combined or Immich layout); wins over `model`. Env: CLIP_MODEL_PATH. */
     modelPath: z.string().min(1).optional(),
-    /** Cache directory holding `ORG/NAME/` or a hub cache (`models--ORG--NAME/`). Env: CLIP_CACHE_DIR. */
     cacheDir: z.string().min(1).optional(),
-    /** File variant: fp32, fp16 or q8. Default: q8 on CPU when present, fp32 otherwise. Env: CLIP_DTYPE. */
+    hubCache: z.string().min(1).optional(),
+    revision: z.string().min(1).default('main'),
+    autoDownload: z.boolean().default(false),
+    hub: z
+      .object({
+        endpoint: z.url({ protocol: /^https?$/ }).optional(),
+        token: z.string().min(1).optional(),
+        offline: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
     dtype: dtypeSchema.optional(),
-    /** Execution device. Default `auto`. Env: CLIP_DEVICE. */
-    device: deviceSchema.optional(),
-    /** With an explicit accelerator, fall back to CPU instead of throwing. Default false. */
+    device: deviceSchema.default('auto'),
     fallback: z.boolean().default(false),
-    /** onnxruntime thread pools: `intra` (within an op) and `inter` (between ops). Default: onnxruntime's. */
     threads: z
       .object({ intra: z.int().min(1).max(1024).optional(), inter: z.int().min(1).max(1024).optional() })
       .strict()
       .optional(),
-    /** onnxruntime graph optimisation level. Default `all`. */
     graphOptimizationLevel: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
-    /** Images or texts per inference call. Default 32. Graphs with a fixed batch of 1 are looped. */
     batchSize: z.int().min(1).max(4096).default(32),
-    /** Preprocessing mode: `fast` (default) or `exact` (reference pixels). */
     preprocessing: z.enum(['exact', 'fast']).default('fast'),
-    /**
-     * Worker threads that decode and preprocess images (0: on the main thread, which blocks the
-     * event loop while JavaScript resampling runs). Default: half the CPUs, at least 2 (1 on a
-     * single CPU), at most 4.
-     */
     preprocessWorkers: z.int().min(0).max(64).default(defaultPreprocessWorkers),
-    /**
-     * onnxruntime's CPU memory arena. Default off: on ViT-B/32 it held 40–70 MiB more at peak for no
-     * measurable speed (BENCHMARKS.md).
-     */
     cpuMemArena: z.boolean().default(false),
-    /** Largest image accepted, in pixels (width × height), checked before decoding. */
     maxPixels: z.int().positive().optional(),
-    /** Largest encoded image accepted, in bytes. */
     maxBytes: z.int().positive().optional(),
-    /** Sessions to create up front; the others are created on first use. Default both. */
+    maxBatchBuffers: z.int().min(1).max(256).default(4),
     modalities: z
       .array(z.enum(['image', 'text']))
       .min(1)
       .default(['image', 'text']),
-    /** Environment to read CLIP_* / HF_* from. Default `process.env`. */
-    env: z.record(z.string(), z.string().optional()).optional(),
   })
   .strict();
 
 /** Options of `createClipEmbedder`; every field is optional (see the package README for defaults). */
 export interface ClipEmbedderOptions {
-  /** Hugging Face model id (`ORG/NAME`) looked up in `cacheDir` and the HF cache. Env: CLIP_MODEL. */
+  /** Hugging Face model id (`ORG/NAME`) looked up in `cacheDir` and the hub cache. Default `Xenova/clip-vit-base-patch32`. */
   model?: string;
-  /** A model directory (Xenova split/combined or Immich layout); wins over `model`. Env: CLIP_MODEL_PATH. */
+  /** A model directory (Xenova split/combined or Immich layout); wins over `model`. */
   modelPath?: string;
-  /** Cache directory holding `ORG/NAME/` or a hub cache (`models--ORG--NAME/`). Env: CLIP_CACHE_DIR. */
+  /** Cache directory holding `ORG/NAME/` or a hub cache (`models--ORG--NAME/`), looked in first. */
   cacheDir?: string;
-  /** File variant. Default: q8 on CPU when present, fp32 otherwise. Env: CLIP_DTYPE. */
+  /** The Hugging Face hub cache to look in (and pull into). Default `~/.cache/huggingface/hub`. */
+  hubCache?: string;
+  /** Hub revision of `model` (a branch, tag or commit). Default `main`. */
+  revision?: string;
+  /** Pull `model` from the hub on first use when no cache has it. Default false. */
+  autoDownload?: boolean;
+  /** How to reach the hub for `autoDownload`: endpoint (default https://huggingface.co), token, offline. */
+  hub?: { endpoint?: string; token?: string; offline?: boolean };
+  /** File variant. Default: q8 on CPU when present, fp32 otherwise. */
   dtype?: 'fp32' | 'fp16' | 'q8';
-  /** Execution device. Default `auto`. Env: CLIP_DEVICE. */
+  /** Execution device. Default `auto`. */
   device?: 'auto' | 'cpu' | 'cuda' | 'tensorrt' | 'webgpu' | 'dml' | 'coreml';
   /** With an explicit accelerator, fall back to CPU instead of throwing. Default false. */
   fallback?: boolean;
-  /** onnxruntime thread pools: `intra` (within an op) and `inter` (between ops), in threads. */
+  /** onnxruntime thread pools: `intra` (within an op) and `inter` (between ops), in threads. Default: onnxruntime's. */
   threads?: { intra?: number; inter?: number };
   /** onnxruntime graph optimisation level. Default `all`. */
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
-  /** Images or texts per inference call. Default 32. */
+  /** Images or texts per inference call. Default 32; graphs with a fixed batch of 1 are looped. */
   batchSize?: number;
-  /** Preprocessing mode: `fast` (default) or `exact`. */
+  /** Preprocessing mode: `fast` (default) or `exact` (reference pixels). */
   preprocessing?: 'exact' | 'fast';
-  /** Worker threads that preprocess images (0: main thread). Default: half the CPUs, 2 to 4. */
+  /**
+   * Worker threads that decode and preprocess images (0: the main thread, which blocks the event
+   * loop while JavaScript resampling runs). Default: half the CPUs, at least 2 (1 on one CPU), at most 4.
+   */
   preprocessWorkers?: number;
-  /** onnxruntime's CPU memory arena. Default false (less memory at peak, same speed measured). */
+  /** onnxruntime's CPU memory arena. Default false: on ViT-B/32 it held 40–70 MiB more at peak for no measurable speed. */
   cpuMemArena?: boolean;
   /** Largest image accepted, in pixels (width × height), checked before decoding. */
   maxPixels?: number;
   /** Largest encoded image accepted, in bytes. */
   maxBytes?: number;
+  /**
+   * Image batch buffers alive at once, shared by all concurrent calls (each `batchSize × 3 × H × W`
+   * floats: 19 MiB at 32 × 224²); a call waits for one rather than allocating more, and a buffer
+   * unused for 1 s is freed. Default 4.
+   */
+  maxBatchBuffers?: number;
   /** Sessions to create up front; the others are created on first use. Default both. */
   modalities?: ('image' | 'text')[];
-  /** Environment to read CLIP_* / HF_* from. Default `process.env`. */
-  env?: Record<string, string | undefined>;
 }
 
 // The interface above and the schema must accept the same thing.
@@ -112,43 +115,17 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const _schemaMatchesInterface: Same<z.input<typeof clipEmbedderOptionsSchema>, ClipEmbedderOptions> = true;
 void _schemaMatchesInterface;
 
-/** Options after validation and environment fallbacks. */
-export type ResolvedOptions = z.output<typeof clipEmbedderOptionsSchema> & {
-  model: string;
-  device: z.output<typeof deviceSchema>;
-  env: NodeJS.ProcessEnv;
-};
+/** Options after validation, defaults filled. */
+export type ResolvedOptions = z.output<typeof clipEmbedderOptionsSchema> & { model: string };
 
-function fail(field: string, error: z.ZodError): never {
-  const issue = error.issues[0]!;
-  const path = issue.path.length > 0 ? issue.path.map(String).join('.') : '';
-  const name = path ? `${field}.${path}` : field;
-  throw new ClipError('invalid-input', `option "${name}" is invalid: ${issue.message}`, { cause: error });
-}
-
-/** Validate options and fill unset ones from CLIP_MODEL, CLIP_MODEL_PATH, CLIP_CACHE_DIR, CLIP_DTYPE, CLIP_DEVICE. */
+/** Validate options (every bad field named in one `invalid-input` error) and fill the defaults. */
 export function resolveOptions(input: ClipEmbedderOptions = {}): ResolvedOptions {
   const parsed = clipEmbedderOptionsSchema.safeParse(input);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    fail(String(issue.path[0] ?? 'options'), new z.ZodError([{ ...issue, path: issue.path.slice(1) }]));
+    const each = parsed.error.issues.map(
+      (i) => `option "${i.path.map(String).join('.') || 'options'}" is invalid: ${i.message}`,
+    );
+    throw new ClipError('invalid-input', each.join('; '), { cause: parsed.error });
   }
-  const o = parsed.data;
-  const env = (o.env ?? process.env) as NodeJS.ProcessEnv;
-  const fromEnv = <T>(name: string, schema: z.ZodType<T>): T | undefined => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return undefined;
-    const r = schema.safeParse(raw);
-    if (!r.success) fail(`${name} (environment)`, r.error);
-    return r.data;
-  };
-  return {
-    ...o,
-    model: o.model ?? fromEnv('CLIP_MODEL', z.string().min(1)) ?? DEFAULT_MODEL,
-    modelPath: o.modelPath ?? fromEnv('CLIP_MODEL_PATH', z.string().min(1)),
-    cacheDir: o.cacheDir ?? fromEnv('CLIP_CACHE_DIR', z.string().min(1)),
-    dtype: o.dtype ?? fromEnv('CLIP_DTYPE', dtypeSchema),
-    device: o.device ?? fromEnv('CLIP_DEVICE', deviceSchema) ?? 'auto',
-    env,
-  };
+  return { ...parsed.data, model: parsed.data.model ?? DEFAULT_MODEL };
 }

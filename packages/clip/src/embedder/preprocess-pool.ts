@@ -1,11 +1,10 @@
 // A small pool of preprocessing workers (see preprocess-worker.ts). Jobs go to the worker with the
-// fewest in flight; results land directly in the caller's SharedArrayBuffer.
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+// fewest in flight; each tensor comes back transferred and is copied into the caller's batch buffer.
 import { Worker } from 'node:worker_threads';
-import { ClipError, type ClipErrorCode } from '../errors';
-import type { ImageInput, PreprocessingMode } from '../types';
+import { ClipError } from '../errors';
+import { workerEntry } from '../model/worker-entry';
+import type { ImageInput } from '../types';
+import type { PreprocessJob, PreprocessReply, PreprocessWorkerData } from './preprocess-protocol';
 
 interface Slot {
   worker: Worker;
@@ -13,33 +12,9 @@ interface Slot {
 }
 
 interface Pending {
-  resolve: () => void;
+  resolve: (tensor: Float32Array) => void;
   reject: (err: ClipError) => void;
   slot: Slot;
-}
-
-/**
- * The worker script: the built .js/.cjs next to the bundle, or — when running from the TypeScript
- * sources (tests, benchmarks) — the .ts file loaded through tsx's loader registered in the worker.
- */
-function workerEntry(): { source: URL | string; eval: boolean } {
-  const here = import.meta.url;
-  if (/\.[cm]?ts$/.test(here)) {
-    const tsx = pathToFileURL(
-      createRequire(here)
-        .resolve('tsx/esm/api')
-        .replace(/\.cjs$/, '.mjs'),
-    ).href;
-    const entry = new URL('./preprocess-worker.ts', here).href;
-    const code = `(async () => { (await import(${JSON.stringify(tsx)})).register(); await import(${JSON.stringify(entry)}); })()`;
-    return { source: code, eval: true };
-  }
-  const ext = here.endsWith('.cjs') ? '.cjs' : '.js';
-  const url = new URL(`./preprocess-worker${ext}`, here);
-  if (!existsSync(fileURLToPath(url))) {
-    throw new ClipError('unsupported', `preprocessing worker script not found at ${fileURLToPath(url)}`);
-  }
-  return { source: url, eval: false };
 }
 
 /**
@@ -64,14 +39,14 @@ export class PreprocessPool {
   private constructor(private readonly slots: Slot[]) {
     this.maxInFlight = inFlightPerWorker(slots.length);
     for (const slot of slots) {
-      slot.worker.on('message', (msg: { id: number; code?: ClipErrorCode; message?: string }) => {
+      slot.worker.on('message', (msg: PreprocessReply) => {
         const p = this.pending.get(msg.id);
         if (!p) return;
         this.pending.delete(msg.id);
         p.slot.inFlight--;
         if (this.pending.size === 0) for (const s of this.slots) s.worker.unref();
-        if (msg.code) p.reject(new ClipError(msg.code, msg.message ?? 'preprocessing failed'));
-        else p.resolve();
+        if ('tensor' in msg) p.resolve(msg.tensor);
+        else if ('code' in msg) p.reject(new ClipError(msg.code, msg.message));
         this.queue.shift()?.();
       });
       const fail = (err: Error): void => {
@@ -87,14 +62,10 @@ export class PreprocessPool {
   }
 
   /** Start `size` workers for a preprocessing configuration (validated by the caller). */
-  static async start(
-    size: number,
-    config: unknown,
-    options: { mode: PreprocessingMode; maxPixels?: number; maxBytes?: number },
-  ): Promise<PreprocessPool> {
-    const entry = workerEntry();
+  static async start(size: number, workerData: PreprocessWorkerData): Promise<PreprocessPool> {
+    const entry = workerEntry('preprocess-worker');
     const slots = Array.from({ length: size }, () => ({
-      worker: new Worker(entry.source, { eval: entry.eval, workerData: { config, options } }),
+      worker: new Worker(entry.source, { eval: entry.eval, workerData }),
       inFlight: 0,
     }));
     await Promise.all(
@@ -110,8 +81,8 @@ export class PreprocessPool {
     return new PreprocessPool(slots);
   }
 
-  /** Preprocess one image into `buffer` (float32 elements) at `offset`. */
-  async toTensorInto(input: ImageInput, buffer: SharedArrayBuffer, offset: number): Promise<void> {
+  /** Preprocess one image into `target` at `offset` (in elements). */
+  async toTensorInto(input: ImageInput, target: Float32Array, offset: number): Promise<void> {
     if (this.closed) throw new ClipError('invalid-input', 'the embedder was disposed');
     while (this.slots.every((s) => s.inFlight >= this.maxInFlight)) {
       await new Promise<void>((resolve) => this.queue.push(resolve));
@@ -119,12 +90,14 @@ export class PreprocessPool {
     }
     const slot = this.slots.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
+    const tensor = await new Promise<Float32Array>((resolve, reject) => {
       if (this.pending.size === 0) for (const s of this.slots) s.worker.ref();
       this.pending.set(id, { resolve, reject, slot });
       slot.inFlight++;
-      slot.worker.postMessage({ id, input, buffer, offset });
+      const job: PreprocessJob = { id, input };
+      slot.worker.postMessage(job);
     });
+    target.set(tensor, offset);
   }
 
   /** Stop the workers. */

@@ -1,55 +1,27 @@
-// Main-thread side of the inference worker (see worker-source.ts): request/reply over postMessage,
-// with input buffers transferred to the worker and handed back with the result so the caller can
-// reuse them (no per-batch allocation of the 19 MB image batch).
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+// Main-thread side of the inference worker (inference-worker.ts): typed request/reply over
+// postMessage. Input buffers are transferred to the worker and handed back with the reply (also on
+// failure), so the caller reuses its batch buffers and no 19 MiB image batch is copied or shared.
 import { Worker } from 'node:worker_threads';
 import { ClipError } from '../errors';
 import type { ProviderAttempt } from '../types';
-import type { ValueMeta } from './contract';
-import { WORKER_SOURCE } from './worker-source';
+import type {
+  Feed,
+  HostRequest,
+  HostSessionOptions,
+  LoadResult,
+  PlanStep,
+  RunResult,
+  WorkerReply,
+  InferenceWorkerData,
+} from './inference-protocol';
+import { workerEntry } from './worker-entry';
 
-/** One input tensor sent to the worker. */
-export interface Feed {
-  name: string;
-  type: 'float32' | 'int32' | 'int64';
-  data: Float32Array<ArrayBufferLike> | Int32Array | BigInt64Array;
-  dims: number[];
-  /** Convert float32 data to float16 in the worker (graphs whose input is float16). */
-  toHalf?: boolean;
+/** A run's result, with the feeds' buffers back (`feedBuffers[i]` belongs to `feeds[i]`). */
+export interface RunReply extends RunResult {
+  feedBuffers: ArrayBuffer[];
 }
 
-/** What the worker reports after creating a session. */
-export interface LoadReply {
-  provider: string;
-  file: string;
-  attempts: ProviderAttempt[];
-  inputs: ValueMeta[];
-  outputs: ValueMeta[];
-}
-
-/** A run's result: L2-normalised rows, and the feeds' buffers back for reuse. */
-export interface RunReply {
-  data: Float32Array;
-  dims: number;
-  buffers: ArrayBuffer[];
-}
-
-/** Session options passed to onnxruntime. */
-export interface HostSessionOptions {
-  intraOpNumThreads?: number;
-  interOpNumThreads?: number;
-  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
-  enableCpuMemArena?: boolean;
-  logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
-}
-
-interface Pending {
-  resolve: (value: unknown) => void;
-  reject: (err: unknown) => void;
-}
-
-/** Error thrown when no provider of a load plan could create a session. */
+/** No provider of a load plan could create a session. */
 export class LoadFailure extends Error {
   constructor(
     message: string,
@@ -59,10 +31,22 @@ export class LoadFailure extends Error {
   }
 }
 
-function ortUrl(): string {
-  const req = createRequire(import.meta.url);
-  return pathToFileURL(req.resolve('onnxruntime-node')).href;
+/** A failed run; `feedBuffers` hands the transferred buffers back. */
+export class RunFailure extends Error {
+  constructor(
+    message: string,
+    readonly feedBuffers: ArrayBuffer[],
+  ) {
+    super(message);
+  }
 }
+
+interface Pending {
+  resolve: (reply: WorkerReply) => void;
+  reject: (err: unknown) => void;
+}
+
+type Request = HostRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
 /** The inference worker, seen from the main thread. */
 export class InferenceHost {
@@ -71,27 +55,13 @@ export class InferenceHost {
   private exited?: Error;
 
   private constructor(private readonly worker: Worker) {
-    worker.on(
-      'message',
-      (msg: {
-        id: number;
-        ok: boolean;
-        value?: unknown;
-        error?: string;
-        attempts?: ProviderAttempt[];
-        buffers?: ArrayBuffer[];
-      }) => {
-        const p = this.pending.get(msg.id);
-        if (!p) return;
-        this.pending.delete(msg.id);
-        if (this.pending.size === 0) worker.unref();
-        if (msg.ok) {
-          const value = msg.value as Record<string, unknown> | null;
-          p.resolve(msg.buffers && value ? { ...value, buffers: msg.buffers } : value);
-        } else if (msg.attempts) p.reject(new LoadFailure(msg.error ?? 'load failed', msg.attempts));
-        else p.reject(Object.assign(new Error(msg.error), { buffers: msg.buffers }));
-      },
-    );
+    worker.on('message', (msg: WorkerReply) => {
+      const p = this.pending.get(msg.id);
+      if (!p) return;
+      this.pending.delete(msg.id);
+      if (this.pending.size === 0) worker.unref();
+      p.resolve(msg);
+    });
     const fail = (err: Error): void => {
       this.exited = err;
       for (const p of this.pending.values()) p.reject(err);
@@ -105,57 +75,53 @@ export class InferenceHost {
 
   /** Start the worker and wait until it has loaded onnxruntime. */
   static async start(): Promise<InferenceHost> {
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: { ortUrl: ortUrl(), logLevel: 'fatal' },
-    });
-    const host = new InferenceHost(worker);
-    await host.request({ kind: 'ready' }, [], 0);
+    const entry = workerEntry('inference-worker');
+    const workerData: InferenceWorkerData = { logLevel: 'fatal' };
+    const host = new InferenceHost(new Worker(entry.source, { eval: entry.eval, workerData }));
+    await host.wait(0);
     return host;
   }
 
-  private request(
-    message: Record<string, unknown>,
-    transfer: ArrayBuffer[],
-    fixedId?: number,
-  ): Promise<unknown> {
+  private wait(id: number): Promise<WorkerReply> {
     if (this.exited) return Promise.reject(this.exited);
-    const id = fixedId ?? this.nextId++;
     return new Promise((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve, reject });
-      if (fixedId === undefined) this.worker.postMessage({ ...message, id }, transfer);
     });
   }
 
-  /** Create a session for a role, trying each `{provider, file}` of the plan in order. */
-  load(
-    role: string,
-    plan: { provider: string; file: string }[],
-    options: HostSessionOptions,
-  ): Promise<LoadReply> {
-    return this.request({ kind: 'load', role, plan, options }, []) as Promise<LoadReply>;
+  private request(message: Request, transfer: ArrayBuffer[] = []): Promise<WorkerReply> {
+    const id = this.nextId++;
+    const reply = this.wait(id);
+    if (!this.exited) this.worker.postMessage({ ...message, id } as HostRequest, transfer);
+    return reply;
+  }
+
+  /** Create a session for a role, trying each step of the plan in order. */
+  async load(role: string, plan: PlanStep[], options: HostSessionOptions): Promise<LoadResult> {
+    const reply = await this.request({ kind: 'load', role, plan, options });
+    if (reply.kind === 'loaded') return reply.value;
+    if (reply.kind === 'load-failed') throw new LoadFailure(reply.message, reply.attempts);
+    throw new ClipError('model', `inference worker: ${'message' in reply ? reply.message : reply.kind}`);
   }
 
   /**
-   * Run a role's session; the feeds' buffers are transferred (unusable until the reply hands them
-   * back in `buffers`, also on failure, as the `buffers` property of the error).
+   * Run a role's session. The feeds' buffers are transferred: unusable until the reply (or the
+   * {@link RunFailure}) hands them back in `feedBuffers`.
    */
-  run(role: string, feeds: Feed[], output: string, rows: number): Promise<RunReply> {
-    // Shared batch buffers are shared, not transferred (the worker copies them, see worker-source).
-    const transfer = [
-      ...new Set(
-        feeds.map((f) => f.data.buffer).filter((b): b is ArrayBuffer => !(b instanceof SharedArrayBuffer)),
-      ),
-    ];
-    return this.request({ kind: 'run', role, feeds, output, rows }, transfer) as Promise<RunReply>;
+  async run(role: string, feeds: Feed[], output: string, rows: number): Promise<RunReply> {
+    const transfer = [...new Set(feeds.map((f) => f.data.buffer as ArrayBuffer))];
+    const reply = await this.request({ kind: 'run', role, feeds, output, rows }, transfer);
+    if (reply.kind === 'ran') return { ...reply.value, feedBuffers: reply.feedBuffers };
+    if (reply.kind === 'run-failed') throw new RunFailure(reply.message, reply.feedBuffers);
+    throw new ClipError('model', `inference worker: ${'message' in reply ? reply.message : reply.kind}`);
   }
 
   /** Release the sessions and stop the worker. */
   async close(): Promise<void> {
     if (this.exited) return;
     try {
-      await this.request({ kind: 'release' }, []);
+      await this.request({ kind: 'release' });
     } finally {
       this.exited = new ClipError('invalid-input', 'the embedder was disposed');
       await this.worker.terminate();

@@ -6,8 +6,8 @@ import { resolve } from 'node:path';
 import { ClipError } from '../errors';
 import type { ClipDevice, ClipDtype, ProviderAttempt } from '../types';
 import { readContract, type TextContract, type VisionContract } from './contract';
-import type { InferenceHost } from './inference-host';
-import { LoadFailure, type HostSessionOptions } from './inference-host';
+import { LoadFailure, type InferenceHost } from './inference-host';
+import type { HostSessionOptions } from './inference-protocol';
 import { providerPlan } from './providers';
 import {
   checkFiles,
@@ -21,12 +21,17 @@ import {
   type Role,
 } from './sources';
 
-/** What the loader needs to know. */
-export interface LoadRequest {
+/** Where the model is. */
+export interface SourceRequest {
   model: string;
   modelPath?: string;
   cacheDir?: string;
-  env: NodeJS.ProcessEnv;
+  hubCache?: string;
+  revision?: string;
+}
+
+/** How to create a role's session. */
+export interface SessionRequest {
   dtype?: ClipDtype;
   device: ClipDevice;
   fallback: boolean;
@@ -34,9 +39,7 @@ export interface LoadRequest {
 }
 
 /** Find the model directory and recognise it. */
-export function resolveSource(
-  req: Pick<LoadRequest, 'model' | 'modelPath' | 'cacheDir' | 'env'>,
-): ModelSource {
+export function resolveSource(req: SourceRequest): ModelSource {
   let root: string;
   if (req.modelPath) {
     root = resolve(req.modelPath);
@@ -49,10 +52,15 @@ export function resolveSource(
       );
     }
   } else {
-    root = locateModel({ model: req.model, cacheDir: req.cacheDir, env: req.env });
+    root = locateModel(req);
   }
   return describeSource(root, detectLayout(root)!);
 }
+
+/** Where a failed CUDA attempt sends the reader: onnxruntime-node installs its CUDA binaries only on request. */
+export const CUDA_HINT =
+  'The CUDA provider needs onnxruntime-node installed with its CUDA binaries (ONNXRUNTIME_NODE_INSTALL=cuda12) ' +
+  'and the CUDA 12 and cuDNN 9 libraries: see "GPU (CUDA)" in the @pmoves/clip README (node_modules/@pmoves/clip/README.md)';
 
 /** A session created for one role. */
 export interface LoadedRole {
@@ -74,7 +82,7 @@ export async function loadRole(
   host: InferenceHost,
   source: ModelSource,
   role: Role,
-  req: Pick<LoadRequest, 'dtype' | 'device' | 'fallback' | 'session'>,
+  req: SessionRequest,
   providers?: string[],
 ): Promise<LoadedRole> {
   const plan = (providers ?? providerPlan(req.device, req.fallback)).map((provider) => {
@@ -97,10 +105,14 @@ export async function loadRole(
       throw new ClipError('model', `cannot load ${plan[0]!.file}: ${err.attempts[0]?.error}`, { cause: err });
     }
     const cpuTried = plan.some((p) => p.provider === 'cpu');
+    const cuda = err.attempts.some((a) => a.provider === 'cuda' && !a.ok);
     throw new ClipError(
       cpuTried && err.attempts.at(-1)?.provider === 'cpu' && plan.length > 1 ? 'model' : 'device',
       `no execution provider could be created for device "${req.device}" (${summary})` +
-        (cpuTried ? '' : '. Set fallback: true to fall back to CPU, or device: "auto"'),
+        (cpuTried
+          ? ''
+          : '. Set fallback: true (CLIP_DEVICE_FALLBACK=1) to fall back to CPU, or device: "auto"') +
+        (cuda ? `. ${CUDA_HINT}` : ''),
       { cause: err },
     );
   }

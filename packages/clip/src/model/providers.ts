@@ -20,6 +20,3 @@ export function providerPlan(
   if (device === 'auto') return [...(AUTO_ACCELERATORS[platform] ?? []), 'cpu'];
   return fallback ? [device, 'cpu'] : [device];
 }
-
-/** onnxruntime graph optimisation levels. */
-export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';

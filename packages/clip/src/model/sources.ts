@@ -2,13 +2,15 @@
 // mounted Hugging Face hub cache; then recognising its layout (Xenova split, Xenova combined, Immich)
 // and picking the file variant for the requested precision.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ClipError } from '../errors';
 import type { ClipDtype } from '../types';
+import { cpuInt8Support, type CpuInt8Support } from './cpu';
+import { DEFAULT_HUB_CACHE, repoFolder } from './hub-cache';
 
-/** The file layouts this package loads. */
-export type ModelLayout = 'xenova-split' | 'xenova-combined' | 'immich';
+import { immichPreprocessToHf, LAYOUT_BASES, rolesFor, type ModelLayout, type Role } from './layouts';
+
+export { immichPreprocessToHf, rolesFor, type ModelLayout, type Role };
 
 /** One ONNX file per role, for one precision. */
 export interface ModelFiles {
@@ -32,28 +34,39 @@ export interface ModelSource {
   contextLength?: number;
 }
 
-/** File-name suffixes of each precision, first match wins (Xenova/transformers.js naming). */
-export const DTYPE_SUFFIXES: Record<ClipDtype, readonly string[]> = {
-  fp32: [''],
-  fp16: ['_fp16'],
-  q8: ['_quantized', '_int8', '_uint8', '_q8'],
-};
+/**
+ * File-name suffixes of a precision, first match wins (transformers.js naming; `quantizeModel`
+ * writes `_int8` / `_uint8`). For q8 the weight type that suits the CPU comes first: int8 where it
+ * has VNNI or AMX, uint8 otherwise (see cpu.ts), then the export's own `_quantized`.
+ */
+export function dtypeSuffixes(dtype: ClipDtype, cpu: CpuInt8Support = cpuInt8Support()): readonly string[] {
+  if (dtype === 'fp32') return [''];
+  if (dtype === 'fp16') return ['_fp16'];
+  return cpu.vnni || cpu.amx
+    ? ['_int8', '_quantized', '_uint8', '_q8']
+    : ['_uint8', '_quantized', '_int8', '_q8'];
+}
 
-const BASES: Record<ModelLayout, { vision?: string; text?: string; combined?: string }> = {
-  'xenova-split': { vision: 'onnx/vision_model', text: 'onnx/text_model' },
-  'xenova-combined': { combined: 'onnx/model' },
-  immich: { vision: 'visual/model', text: 'textual/model' },
-};
+const BASES = LAYOUT_BASES;
 
-/** Recognise the layout of a directory, or undefined. */
-export function detectLayout(dir: string): ModelLayout | undefined {
-  const has = (sub: string, prefix: string): boolean =>
-    existsSync(join(dir, sub)) &&
-    readdirSync(join(dir, sub)).some((f) => f.startsWith(prefix) && f.endsWith('.onnx'));
+/** The layout a list of repo-relative paths has (`onnx/vision_model.onnx`, …), or undefined. */
+export function layoutOf(paths: readonly string[]): ModelLayout | undefined {
+  const has = (dir: string, prefix: string) =>
+    paths.some((p) => {
+      const name = p.startsWith(`${dir}/`) ? p.slice(dir.length + 1) : undefined;
+      return name !== undefined && !name.includes('/') && name.startsWith(prefix) && name.endsWith('.onnx');
+    });
   if (has('onnx', 'vision_model') || has('onnx', 'text_model')) return 'xenova-split';
   if (has('onnx', 'model')) return 'xenova-combined';
   if (has('visual', 'model') || has('textual', 'model')) return 'immich';
   return undefined;
+}
+
+/** Recognise the layout of a directory, or undefined. */
+export function detectLayout(dir: string): ModelLayout | undefined {
+  const list = (sub: string) =>
+    existsSync(join(dir, sub)) ? readdirSync(join(dir, sub)).map((f) => `${sub}/${f}`) : [];
+  return layoutOf([...list('onnx'), ...list('visual'), ...list('textual')]);
 }
 
 /** Whether a precision's files exist in the directory for every role needed. */
@@ -66,9 +79,6 @@ export function hasVariant(
   return roles.every((role) => findVariant(dir, layout, role, dtype) !== undefined);
 }
 
-/** Model roles: the vision and text towers, or one combined graph. */
-export type Role = 'vision' | 'text' | 'combined';
-
 /** The path of one role's file for a precision, or undefined. */
 export function findVariant(
   dir: string,
@@ -78,7 +88,7 @@ export function findVariant(
 ): string | undefined {
   const base = BASES[layout][role];
   if (!base) return undefined;
-  for (const suffix of DTYPE_SUFFIXES[dtype]) {
+  for (const suffix of dtypeSuffixes(dtype)) {
     const path = join(dir, `${base}${suffix}.onnx`);
     if (existsSync(path)) return path;
   }
@@ -88,13 +98,7 @@ export function findVariant(
 /** File names that would satisfy a role at a precision (for error messages). */
 export function variantNames(layout: ModelLayout, role: Role, dtype: ClipDtype): string[] {
   const base = BASES[layout][role];
-  return base ? DTYPE_SUFFIXES[dtype].map((s) => `${base}${s}.onnx`) : [];
-}
-
-/** Roles a layout needs for the requested modalities. */
-export function rolesFor(layout: ModelLayout, modalities: readonly ('image' | 'text')[]): Role[] {
-  if (layout === 'xenova-combined') return ['combined'];
-  return modalities.map((m) => (m === 'image' ? 'vision' : 'text'));
+  return base ? dtypeSuffixes(dtype).map((s) => `${base}${s}.onnx`) : [];
 }
 
 function readJson(path: string): unknown {
@@ -103,27 +107,6 @@ function readJson(path: string): unknown {
   } catch (cause) {
     throw new ClipError('model', `cannot read ${path}: ${(cause as Error).message}`, { cause });
   }
-}
-
-/** Immich/open_clip `preprocess_cfg.json` → the fields of an HF `preprocessor_config.json`. */
-export function immichPreprocessToHf(cfg: Record<string, unknown>, path: string): Record<string, unknown> {
-  const size = Array.isArray(cfg.size) ? Number(cfg.size[0]) : Number(cfg.size ?? 224);
-  const interpolation = String(cfg.interpolation ?? 'bicubic');
-  const resample = { bicubic: 3, bilinear: 2, lanczos: 1, box: 4, hamming: 5 }[interpolation];
-  if (resample === undefined) {
-    throw new ClipError('unsupported', `${path}: interpolation "${interpolation}" is not supported`);
-  }
-  const mode = String(cfg.resize_mode ?? 'shortest');
-  if (mode !== 'shortest') {
-    throw new ClipError('unsupported', `${path}: resize_mode "${mode}" is not supported (only "shortest")`);
-  }
-  return {
-    size: { shortest_edge: size },
-    crop_size: { height: size, width: size },
-    image_mean: cfg.mean,
-    image_std: cfg.std,
-    resample,
-  };
 }
 
 /** Read the side files of a recognised directory. */
@@ -162,15 +145,15 @@ export interface LocateOptions {
   model: string;
   /** transformers.js-style cache directory (`<cacheDir>/ORG/NAME`) or a hub cache. */
   cacheDir?: string;
-  /** Environment to read HF_HUB_CACHE / HF_HOME from. */
-  env?: NodeJS.ProcessEnv;
+  /** The Hugging Face hub cache (`models--ORG--NAME/`); default `~/.cache/huggingface/hub`. */
+  hubCache?: string;
   /** Hub revision (a ref name or commit); default `main`. */
   revision?: string;
 }
 
 /** Snapshot directory of a hub cache entry (`models--ORG--NAME/snapshots/<rev>`), via refs/<revision>. */
-function hubSnapshot(hubDir: string, model: string, revision: string): string | undefined {
-  const repo = join(hubDir, `models--${model.replace(/\//g, '--')}`);
+export function hubSnapshot(hubDir: string, model: string, revision: string): string | undefined {
+  const repo = join(hubDir, repoFolder(model));
   if (!existsSync(repo)) return undefined;
   const ref = join(repo, 'refs', revision);
   const commit = existsSync(ref) ? readFileSync(ref, 'utf8').trim() : revision;
@@ -180,7 +163,6 @@ function hubSnapshot(hubDir: string, model: string, revision: string): string | 
 
 /** Every directory a model id may be in, in the order they are tried. */
 export function candidateDirs(opts: LocateOptions): { dir: string; how: string }[] {
-  const env = opts.env ?? process.env;
   const revision = opts.revision ?? 'main';
   const out: { dir: string; how: string }[] = [];
   const hubs: { dir: string; how: string }[] = [];
@@ -188,11 +170,9 @@ export function candidateDirs(opts: LocateOptions): { dir: string; how: string }
     out.push({ dir: resolve(opts.cacheDir, opts.model), how: 'cacheDir/ORG/NAME' });
     hubs.push({ dir: resolve(opts.cacheDir), how: 'cacheDir (hub layout)' });
   }
-  if (env.HF_HUB_CACHE) hubs.push({ dir: resolve(env.HF_HUB_CACHE), how: 'HF_HUB_CACHE' });
-  if (env.HF_HOME) hubs.push({ dir: resolve(env.HF_HOME, 'hub'), how: 'HF_HOME/hub' });
-  hubs.push({ dir: join(homedir(), '.cache', 'huggingface', 'hub'), how: 'default hub cache' });
+  hubs.push({ dir: resolve(opts.hubCache ?? DEFAULT_HUB_CACHE), how: 'hub cache' });
   for (const hub of hubs) {
-    const repo = join(hub.dir, `models--${opts.model.replace(/\//g, '--')}`);
+    const repo = join(hub.dir, repoFolder(opts.model));
     const snap = hubSnapshot(hub.dir, opts.model, revision);
     out.push({ dir: snap ?? join(repo, 'snapshots', `<refs/${revision}>`), how: hub.how });
   }
@@ -209,7 +189,9 @@ export function locateModel(opts: LocateOptions): string {
     'not-found',
     `model "${opts.model}" was not found (no onnx/vision_model*.onnx, onnx/model*.onnx or visual/model.onnx); ` +
       `looked in: ${places.map((p) => `${p.dir} (${p.how})`).join('; ')}. ` +
-      'Set modelPath (CLIP_MODEL_PATH) to a model directory, or cacheDir (CLIP_CACHE_DIR) / HF_HOME to a cache holding it.',
+      'Set modelPath (CLIP_MODEL_PATH) to a model directory, point cacheDir (CLIP_CACHE_DIR) or hubCache ' +
+      '(HF_HUB_CACHE / HF_HOME) at a cache holding it, pull it with `pmoves-clip pull`, or set ' +
+      'autoDownload (CLIP_AUTO_DOWNLOAD=1).',
   );
 }
 

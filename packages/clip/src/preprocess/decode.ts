@@ -6,6 +6,7 @@ import type { Metadata, SharpOptions } from 'sharp';
 import { ClipError } from '../errors';
 import type { ImageInput, RawImage } from '../types';
 import type { Pixels } from './pillow-resample';
+import { checkRawImage } from './raw';
 
 /** Formats decoded like a media library's Pillow would; SVG/PDF and other renderers are refused. */
 const ALLOWED_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif']);
@@ -62,38 +63,6 @@ function describe(input: ImageInput): string {
   return 'raw image';
 }
 
-function checkRaw(input: RawImage, limits: InputLimits): Pixels {
-  const { data, width, height, channels } = input;
-  const bad = (field: string, why: string) =>
-    new ClipError('invalid-input', `raw image: field "${field}" ${why}`);
-  if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) {
-    throw bad('data', 'must be a Uint8Array or Uint8ClampedArray');
-  }
-  if (!Number.isSafeInteger(width) || width <= 0)
-    throw bad('width', `must be a positive integer, got ${width}`);
-  if (!Number.isSafeInteger(height) || height <= 0) {
-    throw bad('height', `must be a positive integer, got ${height}`);
-  }
-  if (channels !== 1 && channels !== 2 && channels !== 3 && channels !== 4) {
-    throw bad('channels', `must be 1, 2, 3 or 4, got ${String(channels)}`);
-  }
-  if (width * height > limits.maxPixels) {
-    throw new ClipError(
-      'too-large',
-      `raw image is ${width}×${height} = ${width * height} pixels, over the limit of ${limits.maxPixels}`,
-    );
-  }
-  if (data.length !== width * height * channels) {
-    throw bad(
-      'data',
-      `is ${data.length} bytes, expected width × height × channels = ${width * height * channels}`,
-    );
-  }
-  // One typed-array class for the resampler's hot loops.
-  const bytes = data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.length);
-  return { data: bytes, width, height, channels };
-}
-
 async function readBytes(input: Uint8Array | string, limits: InputLimits): Promise<Uint8Array> {
   if (input instanceof Uint8Array) {
     if (input.length > limits.maxBytes) {
@@ -136,7 +105,7 @@ async function readBytes(input: Uint8Array | string, limits: InputLimits): Promi
 
 /** Validate an input and read its header; nothing is decoded yet. */
 export async function checkInput(input: ImageInput, limits: InputLimits): Promise<CheckedInput> {
-  if (isRawImage(input)) return { kind: 'raw', pixels: checkRaw(input, limits), label: 'raw image' };
+  if (isRawImage(input)) return { kind: 'raw', pixels: checkRawImage(input, limits), label: 'raw image' };
   if (typeof input !== 'string' && !(input instanceof Uint8Array)) {
     throw new ClipError('invalid-input', 'image input must be a Uint8Array, a file path or a raw image');
   }
@@ -184,6 +153,41 @@ export async function checkInput(input: ImageInput, limits: InputLimits): Promis
 export function firstLine(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   return message.split('\n')[0]!.trim();
+}
+
+/**
+ * Whether a decode error lost libvips's reason. libvips keeps one error buffer for the whole process;
+ * when decodes fail at the same time on several threads, one can read it after another has cleared
+ * it, and sharp then reports "Unknown error". Such a failure is worth decoding again.
+ */
+export function reasonLost(err: unknown): boolean {
+  return err instanceof ClipError && err.code === 'decode' && /^unknown error$/i.test(firstLine(err.cause));
+}
+
+/**
+ * What the container structure says about truncation, for when libvips gave no reason: a JPEG
+ * without its end-of-image marker, a PNG without IEND, a WebP shorter than its RIFF size, a GIF
+ * without its trailer.
+ */
+export function truncation(bytes: Uint8Array): string | undefined {
+  const n = bytes.length;
+  const starts = (...sig: number[]) => sig.every((b, i) => bytes[i] === b);
+  if (starts(0xff, 0xd8)) {
+    let end = n;
+    while (end > 2 && bytes[end - 1] === 0) end--; // zero padding after EOI is harmless
+    if (!(bytes[end - 2] === 0xff && bytes[end - 1] === 0xd9))
+      return 'the JPEG data ends before its end-of-image marker (truncated)';
+  } else if (starts(0x89, 0x50, 0x4e, 0x47)) {
+    const tail = Buffer.from(bytes.subarray(Math.max(0, n - 12)));
+    if (!tail.includes('IEND')) return 'the PNG data ends before its IEND chunk (truncated)';
+  } else if (starts(0x52, 0x49, 0x46, 0x46) && n >= 12) {
+    const size = bytes[4]! | (bytes[5]! << 8) | (bytes[6]! << 16) | (bytes[7]! * 2 ** 24);
+    if (size + 8 > n)
+      return `the WebP data is ${n} bytes but its RIFF header declares ${size + 8} (truncated)`;
+  } else if (starts(0x47, 0x49, 0x46) && bytes[n - 1] !== 0x3b) {
+    return 'the GIF data ends before its trailer (truncated)';
+  }
+  return undefined;
 }
 
 /** Map a sharp failure during decoding to a ClipError. */

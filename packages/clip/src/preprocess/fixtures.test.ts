@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
+import { pixelDiff } from '../../test/pixels';
 import { ClipError } from '../errors';
 import { DEFAULT_PREPROCESSOR_CONFIG, createPreprocessor, parsePreprocessorConfig } from './index';
 
@@ -35,17 +36,7 @@ const manifest = z
 const matches = manifest.items.filter((i) => i.expect === 'match');
 const errors = manifest.items.filter((i) => i.expect === 'error');
 
-function diff(a: Uint8Array, b: Uint8Array): { max: number; mean: number } {
-  expect(a.length).toBe(b.length);
-  let max = 0;
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    if (d > max) max = d;
-    sum += d;
-  }
-  return { max, mean: sum / a.length };
-}
+const diff = pixelDiff;
 
 const reference = (file: string) => new Uint8Array(readFileSync(path.join(imagesDir, file)));
 const config = parsePreprocessorConfig(JSON.parse(readFileSync(configPath, 'utf8')));

@@ -1,15 +1,16 @@
 // CLIP image preprocessing that reproduces Hugging Face's reference pipeline (transformers `load_image`
 // + CLIPImageProcessor on Pillow), in two modes: `exact` (Pillow's resampler, bit for bit on the
 // kept pixels) and `fast` (libvips for the bulk, exact at the borders). See README "Preprocessing".
+import { readFile } from 'node:fs/promises';
 import { ClipError } from '../errors';
 import type { ImageInput, PreprocessingMode } from '../types';
 import type { PreprocessorConfig } from './config';
 import type { InputLimits } from './decode';
-import { checkInput, decodePixels } from './decode';
+import { checkInput, decodePixels, reasonLost, truncation } from './decode';
 import { fastCrop } from './fast';
 import { planCrop } from './geometry';
 import { normalisationTables, writeChw } from './normalize';
-import { resampleCrop } from './pillow-resample';
+import { DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, exactCrop, outputSize } from './pure';
 
 export {
   DEFAULT_PREPROCESSOR_CONFIG,
@@ -20,10 +21,7 @@ export {
   type PreprocessorConfig,
 } from './config';
 
-/** Default pixel limit (width × height from the header): 100 megapixels. */
-export const DEFAULT_MAX_PIXELS = 100_000_000;
-/** Default limit on encoded size: 64 MiB. */
-export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+export { DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS } from './pure';
 
 /** Options of {@link createPreprocessor}. */
 export interface PreprocessorOptions {
@@ -102,19 +100,7 @@ export function createPreprocessor(
     maxPixels: positiveLimit('maxPixels', options.maxPixels, DEFAULT_MAX_PIXELS),
     maxBytes: positiveLimit('maxBytes', options.maxBytes, DEFAULT_MAX_BYTES),
   };
-  let width: number;
-  let height: number;
-  if (config.do_center_crop) {
-    ({ width, height } = config.crop_size);
-  } else if (config.do_resize && 'height' in config.size) {
-    ({ width, height } = config.size);
-  } else {
-    throw new ClipError(
-      'unsupported',
-      'preprocessor_config.json: without do_center_crop the output size varies per image; a CLIP model ' +
-        'needs a fixed input size (set do_center_crop, or size as {height, width})',
-    );
-  }
+  const { width, height } = outputSize(config);
   const tables = normalisationTables(config);
   const tensorLength = 3 * width * height;
 
@@ -122,23 +108,45 @@ export function createPreprocessor(
     try {
       return await cropUnchecked(input);
     } catch (err) {
+      if (reasonLost(err)) return await retryLostReason(input, err as ClipError);
       // Whatever sharp or the file system throws, the caller gets a ClipError.
       if (err instanceof ClipError) throw err;
       throw new ClipError('decode', `image could not be processed: ${String(err)}`, { cause: err });
     }
   };
 
+  /**
+   * libvips lost the reason of a failed decode to a concurrent one (see reasonLost): decode again,
+   * one retry at a time in this thread, and if the reason is lost again say what the container
+   * structure shows.
+   */
+  const retryLostReason = async (input: ImageInput, first: ClipError): Promise<Uint8Array> => {
+    const attempt = retries.then(() => cropUnchecked(input));
+    retries = attempt.then(
+      () => undefined,
+      () => undefined,
+    );
+    try {
+      return await attempt;
+    } catch (err) {
+      if (!reasonLost(err)) throw err;
+      const bytes =
+        input instanceof Uint8Array ? input : typeof input === 'string' ? await readFile(input) : undefined;
+      const reason = (bytes && truncation(bytes)) ?? 'libvips reported no reason (twice)';
+      throw new ClipError('decode', first.message.replace(/unknown error$/i, reason), { cause: err });
+    }
+  };
+  let retries: Promise<void> = Promise.resolve();
+
   const cropUnchecked = async (input: ImageInput): Promise<Uint8Array> => {
     const checked = await checkInput(input, limits);
     const srcW = checked.kind === 'raw' ? checked.pixels.width : checked.width;
     const srcH = checked.kind === 'raw' ? checked.pixels.height : checked.height;
+    // `exact`: the pure resampler the browser build shares (./pure).
+    if (mode === 'exact') return exactCrop(await decodePixels(checked, limits), config);
     const plan = planCrop(config, srcW, srcH);
     const out = new Uint8Array(plan.outWidth * plan.outHeight * 3);
-    if (mode === 'fast') {
-      await fastCrop(checked, plan, config.resample, limits, out);
-    } else {
-      await resampleCrop(await decodePixels(checked, limits), plan, out, { filter: config.resample });
-    }
+    await fastCrop(checked, plan, config.resample, limits, out);
     return out;
   };
 

@@ -228,7 +228,12 @@ export interface ResampleOptions {
 }
 
 const now = (): number => performance.now();
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+// Pure TypeScript, shared by the Node and browser builds: setImmediate where the runtime has it
+// (Node), a zero timeout elsewhere (browsers and their workers).
+const yieldToLoop = (): Promise<void> =>
+  new Promise((resolve) =>
+    typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0),
+  );
 
 /**
  * Write the RGB bytes Pillow's `convert('RGB').resize(…)` followed by the crop of `plan` produces into

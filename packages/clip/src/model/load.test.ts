@@ -2,8 +2,8 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ClipError, createClipEmbedder, type LocalClipEmbedder } from '../src/index';
-import { LAYOUT_DIR } from './models';
+import { ClipError, createClipEmbedder, createClipEmbedderFromEnv, type LocalClipEmbedder } from '../index';
+import { LAYOUT_DIR } from '../../test/models';
 
 const tmp = mkdtempSync(join(tmpdir(), 'clip-load-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -12,7 +12,7 @@ async function withEmbedder<T>(
   options: Parameters<typeof createClipEmbedder>[0],
   fn: (e: LocalClipEmbedder) => Promise<T>,
 ): Promise<T> {
-  const e = await createClipEmbedder({ env: {}, device: 'cpu', ...options });
+  const e = await createClipEmbedder({ device: 'cpu', ...options });
   try {
     return await fn(e);
   } finally {
@@ -70,7 +70,7 @@ describe('model layouts × dtypes', () => {
       expect(e.info().dtype).toBe('fp32');
       expect(e.info().files.vision).toMatch(/vision_model\.onnx$/);
     });
-    const err = await rejection(createClipEmbedder({ env: {}, device: 'cpu', modelPath: dir, dtype: 'q8' }));
+    const err = await rejection(createClipEmbedder({ device: 'cpu', modelPath: dir, dtype: 'q8' }));
     expect(err.code).toBe('not-found');
     expect(err.message).toContain('onnx/vision_model_quantized.onnx');
   });
@@ -78,13 +78,12 @@ describe('model layouts × dtypes', () => {
 
 describe('graph metadata', () => {
   it('reads names, id dtype, attention_mask and fixed/dynamic dims from the sessions', async () => {
-    const { loadRole, resolveSource } = await import('../src/model/load');
-    const { InferenceHost } = await import('../src/model/inference-host');
+    const { loadRole, resolveSource } = await import('./load');
+    const { InferenceHost } = await import('./inference-host');
     const host = await InferenceHost.start();
     const req = { device: 'cpu' as const, fallback: false, session: {}, dtype: 'fp32' as const };
     try {
-      const env = {};
-      const split = resolveSource({ model: 'x', modelPath: LAYOUT_DIR.split, env });
+      const split = resolveSource({ model: 'x', modelPath: LAYOUT_DIR.split });
       const sv = await loadRole(host, split, 'vision', req);
       expect(sv.vision).toEqual({
         input: 'pixel_values',
@@ -101,7 +100,7 @@ describe('graph metadata', () => {
         attentionMask: undefined,
         fixedLength: undefined,
       });
-      const combined = resolveSource({ model: 'x', modelPath: LAYOUT_DIR.combined, env });
+      const combined = resolveSource({ model: 'x', modelPath: LAYOUT_DIR.combined });
       const c = await loadRole(host, combined, 'combined', req);
       expect(c.text).toMatchObject({
         input: 'input_ids',
@@ -110,7 +109,7 @@ describe('graph metadata', () => {
         output: 'text_embeds',
       });
       expect(c.vision).toMatchObject({ input: 'pixel_values', output: 'image_embeds' });
-      const immich = resolveSource({ model: 'x', modelPath: LAYOUT_DIR.immich, env });
+      const immich = resolveSource({ model: 'x', modelPath: LAYOUT_DIR.immich });
       const iv = await loadRole(host, immich, 'vision', req);
       expect(iv.vision).toMatchObject({ input: 'image', fixedBatch: 1, output: 'embedding' });
       const it_ = await loadRole(host, immich, 'text', req);
@@ -132,7 +131,6 @@ describe('graph metadata', () => {
     for (const modality of ['image', 'text'] as const) {
       const err = await rejection(
         createClipEmbedder({
-          env: {},
           device: 'cpu',
           modelPath: LAYOUT_DIR.hiddenOnly,
           modalities: [modality],
@@ -152,9 +150,7 @@ describe('model sources', () => {
     rmSync(join(dir, 'tokenizer.json'));
     rmSync(join(dir, 'onnx', 'text_model.onnx'));
     rmSync(join(dir, 'preprocessor_config.json'));
-    const err = await rejection(
-      createClipEmbedder({ env: {}, device: 'cpu', modelPath: dir, dtype: 'fp32' }),
-    );
+    const err = await rejection(createClipEmbedder({ device: 'cpu', modelPath: dir, dtype: 'fp32' }));
     expect(err.code).toBe('not-found');
     expect(err.message).toContain('onnx/text_model.onnx');
     expect(err.message).toContain('tokenizer.json');
@@ -167,20 +163,21 @@ describe('model sources', () => {
       createClipEmbedder({
         model: 'nobody/no-such-clip',
         cacheDir: join(tmp, 'cache'),
-        env: { HF_HUB_CACHE: join(tmp, 'hubcache'), HF_HOME: join(tmp, 'hfhome') },
+        hubCache: join(tmp, 'hubcache'),
       }),
     );
     expect(err.code).toBe('not-found');
     for (const place of [
       join(tmp, 'cache', 'nobody/no-such-clip'),
+      join(tmp, 'cache'),
       join(tmp, 'hubcache'),
-      join(tmp, 'hfhome', 'hub'),
     ]) {
       expect(err.message).toContain(place);
     }
+    expect(err.message).toContain('CLIP_AUTO_DOWNLOAD');
   });
 
-  it('finds a model in a mounted Hugging Face cache via refs/main', async () => {
+  it('finds a model in a mounted Hugging Face cache via refs/main (HF_HOME from the environment)', async () => {
     const repo = join(tmp, 'hf', 'hub', 'models--openai--clip-vit-base-patch32');
     const snap = join(repo, 'snapshots', '0123abcd');
     mkdirSync(join(snap, 'onnx'), { recursive: true });
@@ -192,9 +189,10 @@ describe('model sources', () => {
     }
     for (const f of ['vision_model.onnx', 'text_model.onnx'])
       symlinkSync(join(LAYOUT_DIR.split, 'onnx', f), join(snap, 'onnx', f));
-    const e = await createClipEmbedder({
-      model: 'openai/clip-vit-base-patch32',
-      env: { HF_HOME: join(tmp, 'hf'), CLIP_DEVICE: 'cpu' },
+    const e = await createClipEmbedderFromEnv({
+      CLIP_MODEL: 'openai/clip-vit-base-patch32',
+      HF_HOME: join(tmp, 'hf'),
+      CLIP_DEVICE: 'cpu',
     });
     try {
       expect(e.info().files.vision).toBe(join(snap, 'onnx', 'vision_model.onnx'));
@@ -205,17 +203,35 @@ describe('model sources', () => {
     }
   });
 
-  it('reads CLIP_MODEL_PATH / CLIP_DTYPE and rejects a bad CLIP_DEVICE by name', async () => {
-    await withEmbedder({ env: { CLIP_MODEL_PATH: LAYOUT_DIR.immich, CLIP_DTYPE: 'fp16' } }, async (e) => {
+  it('createClipEmbedderFromEnv reads CLIP_MODEL_PATH / CLIP_DTYPE and names every bad variable', async () => {
+    const e = await createClipEmbedderFromEnv({ CLIP_MODEL_PATH: LAYOUT_DIR.immich, CLIP_DTYPE: 'fp16' });
+    try {
       expect(e.info().files.vision).toMatch(/visual[\\/]model_fp16\.onnx$/);
-    });
+    } finally {
+      await e.dispose();
+    }
     const err = await rejection(
-      createClipEmbedder({ env: { CLIP_MODEL_PATH: LAYOUT_DIR.split, CLIP_DEVICE: 'gpu' } }),
+      createClipEmbedderFromEnv({
+        CLIP_MODEL_PATH: LAYOUT_DIR.split,
+        CLIP_DEVICE: 'gpu',
+        CLIP_DEVICE_FALLBACK: 'ture',
+        CLIP_MAX_BATCH_BUFFERS: '0',
+      }),
     );
-    expect(err.code).toBe('invalid-input');
-    expect(err.message).toContain('CLIP_DEVICE');
-    const bad = await rejection(createClipEmbedder({ env: {}, modelPath: LAYOUT_DIR.split, batchSize: 0 }));
+    expect(err.code).toBe('config');
+    expect(err.issues.map((i) => i.variable)).toEqual([
+      'CLIP_DEVICE',
+      'CLIP_DEVICE_FALLBACK',
+      'CLIP_MAX_BATCH_BUFFERS',
+    ]);
+    for (const v of ['CLIP_DEVICE', 'CLIP_DEVICE_FALLBACK', 'CLIP_MAX_BATCH_BUFFERS'])
+      expect(err.message).toContain(v);
+    const bad = await rejection(
+      createClipEmbedder({ modelPath: LAYOUT_DIR.split, batchSize: 0, maxBatchBuffers: -1 }),
+    );
+    expect(bad.code).toBe('invalid-input');
     expect(bad.message).toContain('batchSize');
+    expect(bad.message).toContain('maxBatchBuffers');
   });
 });
 
@@ -234,10 +250,13 @@ describe('execution providers', () => {
   });
 
   it('explicit cuda without fallback throws a clear device error', async () => {
-    const err = await rejection(createClipEmbedder({ env: {}, modelPath: LAYOUT_DIR.split, device: 'cuda' }));
+    const err = await rejection(createClipEmbedder({ modelPath: LAYOUT_DIR.split, device: 'cuda' }));
     expect(err.code).toBe('device');
     expect(err.message).toMatch(/device "cuda"/);
-    expect(err.message).toMatch(/fallback: true/);
+    expect(err.message).toMatch(/fallback: true \(CLIP_DEVICE_FALLBACK=1\)/);
+    // The failed CUDA attempt points at the README's GPU section and the install switch.
+    expect(err.message).toMatch(/"GPU \(CUDA\)" in the @pmoves\/clip README/);
+    expect(err.message).toContain('ONNXRUNTIME_NODE_INSTALL=cuda12');
   });
 
   it('explicit cuda with fallback: true falls back to CPU', async () => {

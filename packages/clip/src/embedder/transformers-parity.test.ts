@@ -11,8 +11,8 @@ import {
   env,
 } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClipEmbedder, type LocalClipEmbedder } from '../src/index';
-import { IMAGE_FIXTURES, LAYOUT_DIR, TINY_MODELS } from './models';
+import { createClipEmbedder, type LocalClipEmbedder } from '../index';
+import { IMAGE_FIXTURES, LAYOUT_DIR, TINY_MODELS } from '../../test/models';
 
 env.allowRemoteModels = false;
 env.localModelPath = `${TINY_MODELS}/`;
@@ -25,7 +25,7 @@ function normalised(data: ArrayLike<number>, from: number, dims: number): Float3
 
 let ours: LocalClipEmbedder;
 beforeAll(async () => {
-  ours = await createClipEmbedder({ env: {}, modelPath: LAYOUT_DIR.split, dtype: 'fp32', device: 'cpu' });
+  ours = await createClipEmbedder({ modelPath: LAYOUT_DIR.split, dtype: 'fp32', device: 'cpu' });
 });
 afterAll(async () => {
   await ours.dispose();
