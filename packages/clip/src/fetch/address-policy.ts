@@ -17,11 +17,13 @@ export interface AllowList {
   hosts: Set<string>;
   suffixes: string[];
   ranges: [ipaddr.IPv4 | ipaddr.IPv6, number][];
+  /** Entries that name one address (no range), canonical text: the only way to open a metadata address. */
+  exact: Set<string>;
 }
 
 /** Parse allow-list entries: `example.com`, `*.example.com`, `10.0.0.5`, `10.0.0.0/8`, `[::1]`. */
 export function parseAllowList(entries: readonly string[]): AllowList {
-  const list: AllowList = { hosts: new Set(), suffixes: [], ranges: [] };
+  const list: AllowList = { hosts: new Set(), suffixes: [], ranges: [], exact: new Set() };
   for (const raw of entries) {
     const entry = raw
       .trim()
@@ -33,6 +35,7 @@ export function parseAllowList(entries: readonly string[]): AllowList {
     } else if (ipaddr.isValid(entry)) {
       const addr = ipaddr.process(entry);
       list.ranges.push([addr, addr.kind() === 'ipv4' ? 32 : 128]);
+      list.exact.add(addr.toString());
     } else if (entry.startsWith('*.')) {
       list.suffixes.push(entry.slice(1));
     } else {
@@ -56,6 +59,41 @@ export function addressAllowed(list: AllowList, address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
   const addr = ipaddr.process(address);
   return list.ranges.some(([net, bits]) => net.kind() === addr.kind() && addr.match(net, bits));
+}
+
+/** The IPv4 address an IPv6 form carries (mapped, SIIT, NAT64 64:ff9b::/96, 6to4), if any. */
+function carriedV4(v6: ipaddr.IPv6): ipaddr.IPv4 | undefined {
+  switch (v6.range()) {
+    case 'ipv4Mapped':
+    case 'rfc6145':
+      return embeddedV4(v6, 6);
+    case 'rfc6052':
+      return v6.parts[2] === 0 && v6.parts[3] === 0 && v6.parts[4] === 0 && v6.parts[5] === 0
+        ? embeddedV4(v6, 6)
+        : undefined;
+    case '6to4':
+      return embeddedV4(v6, 1);
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The cloud metadata address an address is or carries (`::ffff:169.254.169.254` →
+ * `169.254.169.254`), or undefined. Such an address is opened only by an allow-list entry naming
+ * exactly it: neither a range, nor an allow-listed host name, nor `allowPrivate` does.
+ */
+export function metadataAddress(address: string): string | undefined {
+  const bare = address.replace(/^\[|\]$/g, '');
+  if (!ipaddr.isValid(bare)) return undefined;
+  const addr = ipaddr.parse(bare);
+  const text = addr.toString();
+  if (METADATA_ADDRESSES.has(text)) return text;
+  if (addr.kind() === 'ipv6') {
+    const v4 = carriedV4(addr as ipaddr.IPv6)?.toString();
+    if (v4 && METADATA_ADDRESSES.has(v4)) return v4;
+  }
+  return undefined;
 }
 
 function classifyV4(addr: ipaddr.IPv4, allowPrivate: boolean): AddressVerdict {

@@ -6,13 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ClipError } from '../errors';
 import { classifyAddress } from './address-policy';
-import {
-  createImageFetcher,
-  fetchImage,
-  imageFetchOptionsFromEnv,
-  type ConnectTarget,
-  type HostLookup,
-} from './fetch-image';
+import { imageFetchOptionsFromEnv } from './env';
+import { createImageFetcher, fetchImage, type ConnectTarget, type HostLookup } from './fetch-image';
 
 const PNG = Buffer.from(
   '89504e470d0a1a0a0000000d4948445200000001000000010806000000' +
@@ -338,6 +333,73 @@ describe('fetchImage SSRF protection', () => {
   });
 });
 
+describe('metadata addresses (issue #17.5)', () => {
+  const METADATA = [
+    '169.254.169.254',
+    '169.254.170.2',
+    '100.100.100.200',
+    'fd00:ec2::254',
+    '::ffff:169.254.169.254',
+    '64:ff9b::a9fe:a9fe',
+  ];
+
+  it.each(METADATA)(
+    'an allow-listed host name resolving to %s is refused before connecting',
+    async (address) => {
+      const lookup = fakeDns({ 'img.cdn.test': [address], 'cdn.test': [address] });
+      for (const allowedHosts of [
+        ['*.cdn.test'],
+        ['img.cdn.test'],
+        ['*.cdn.test', '169.254.0.0/16', 'fd00::/8'],
+      ]) {
+        const err = await expectCode(
+          fetchImage('http://img.cdn.test/a.png', {
+            lookup,
+            connectGuard: guard,
+            allowedHosts,
+            allowPrivate: true,
+          }),
+          'blocked',
+        );
+        expect(err.message).toMatch(/metadata/);
+      }
+      expect(violations).toEqual([]);
+    },
+  );
+
+  it('a range that contains a metadata address opens its neighbours, not the metadata address', async () => {
+    const lookup = fakeDns({ 'link.test': ['169.254.1.1'], 'meta.test': ['169.254.169.254'] });
+    const opts = { lookup, connectGuard: guard, allowedHosts: ['169.254.0.0/16'] };
+    await expectCode(fetchImage('http://link.test/a.png', opts), 'fetch');
+    expect(violations.map((v) => v.address)).toEqual(['169.254.1.1']);
+    await expectCode(fetchImage('http://meta.test/a.png', opts), 'blocked');
+    await expectCode(fetchImage('http://169.254.169.254/latest/meta-data/', opts), 'blocked');
+    expect(violations).toHaveLength(1);
+  });
+
+  it('the exact address on the allow-list opens it, by literal and through an allow-listed name', async () => {
+    const lookup = fakeDns({ 'img.cdn.test': ['169.254.170.2'] });
+    await expectCode(
+      fetchImage('http://img.cdn.test/a.png', {
+        lookup,
+        connectGuard: guard,
+        allowedHosts: ['*.cdn.test', '169.254.170.2'],
+      }),
+      'fetch',
+    );
+    await expectCode(
+      fetchImage('http://[fd00:ec2::254]/a.png', {
+        lookup,
+        connectGuard: guard,
+        allowedHosts: ['fd00:ec2::254'],
+      }),
+      'fetch',
+    );
+    // The guard saw both: the policy let them through to the connection step.
+    expect(violations.map((v) => v.address)).toEqual(['169.254.170.2', 'fd00:ec2::254']);
+  });
+});
+
 describe('fetchImage limits (loopback server, allowed explicitly)', () => {
   const allowed = { allowedHosts: ['127.0.0.1'], connectGuard: guard };
 
@@ -382,23 +444,51 @@ describe('fetchImage limits (loopback server, allowed explicitly)', () => {
 });
 
 describe('imageFetchOptionsFromEnv', () => {
-  it('reads hosts, private opt-in, seconds and bytes', () => {
+  it('reads hosts, private opt-in, seconds, bytes and redirects', () => {
     expect(
       imageFetchOptionsFromEnv({
         CLIP_IMAGE_FETCH_ALLOWED_HOSTS: 'cdn.test, *.media.test ,10.0.0.0/8',
         CLIP_IMAGE_FETCH_ALLOW_PRIVATE: 'true',
         CLIP_IMAGE_FETCH_TIMEOUT: '2.5',
         CLIP_IMAGE_FETCH_MAX_BYTES: '1048576',
+        CLIP_IMAGE_FETCH_MAX_REDIRECTS: '0',
       }),
     ).toEqual({
       allowedHosts: ['cdn.test', '*.media.test', '10.0.0.0/8'],
       allowPrivate: true,
       timeoutMs: 2500,
       maxBytes: 1048576,
+      maxRedirects: 0,
     });
     expect(imageFetchOptionsFromEnv({})).toEqual({});
-    expect(() => imageFetchOptionsFromEnv({ CLIP_IMAGE_FETCH_TIMEOUT: 'soon' })).toThrow(
-      /CLIP_IMAGE_FETCH_TIMEOUT/,
-    );
+    expect(imageFetchOptionsFromEnv({ CLIP_IMAGE_FETCH_ALLOW_PRIVATE: 'off' })).toEqual({
+      allowPrivate: false,
+    });
+  });
+
+  it('names every bad variable in one config error; a misspelt boolean is an error, not false', () => {
+    let err: ClipError | undefined;
+    try {
+      imageFetchOptionsFromEnv({
+        CLIP_IMAGE_FETCH_ALLOW_PRIVATE: 'ture',
+        CLIP_IMAGE_FETCH_TIMEOUT: 'soon',
+        CLIP_IMAGE_FETCH_MAX_BYTES: '-1',
+        CLIP_IMAGE_FETCH_MAX_REDIRECTS: '99',
+        CLIP_IMAGE_FETCH_ALLOWED_HOSTS: 'cdn.test,10.0.0.0/99',
+      });
+    } catch (e) {
+      err = e as ClipError;
+    }
+    expect(err).toBeInstanceOf(ClipError);
+    expect(err!.code).toBe('config');
+    expect(err!.issues.map((i) => i.variable)).toEqual([
+      'CLIP_IMAGE_FETCH_ALLOWED_HOSTS',
+      'CLIP_IMAGE_FETCH_ALLOW_PRIVATE',
+      'CLIP_IMAGE_FETCH_TIMEOUT',
+      'CLIP_IMAGE_FETCH_MAX_BYTES',
+      'CLIP_IMAGE_FETCH_MAX_REDIRECTS',
+    ]);
+    expect(err!.message).toContain('"ture"');
+    expect(err!.message).toMatch(/CLIP_IMAGE_FETCH_MAX_REDIRECTS must be an integer from 0 to 20/);
   });
 });

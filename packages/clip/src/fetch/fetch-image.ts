@@ -11,6 +11,7 @@ import {
   addressAllowed,
   classifyAddress,
   hostAllowed,
+  metadataAddress,
   parseAllowList,
   type AllowList,
 } from './address-policy';
@@ -109,48 +110,7 @@ export interface ImageFetcher {
 
 const defaultLookup: HostLookup = async (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
 
-const truthy = new Set(['1', 'true', 'yes', 'y', 'on']);
-
-/**
- * Fetch options from the environment: `CLIP_IMAGE_FETCH_ALLOWED_HOSTS` (comma-separated hosts,
- * `*.suffix`, addresses or CIDRs), `CLIP_IMAGE_FETCH_ALLOW_PRIVATE` (1/true/yes/on),
- * `CLIP_IMAGE_FETCH_TIMEOUT` (seconds), `CLIP_IMAGE_FETCH_MAX_BYTES` (bytes),
- * `CLIP_IMAGE_FETCH_MAX_REDIRECTS`.
- */
-export function imageFetchOptionsFromEnv(
-  env: Record<string, string | undefined> = process.env,
-): ImageFetchOptions {
-  const out: ImageFetchOptions = {};
-  const hosts = env.CLIP_IMAGE_FETCH_ALLOWED_HOSTS?.trim();
-  if (hosts)
-    out.allowedHosts = hosts
-      .split(',')
-      .map((h) => h.trim())
-      .filter(Boolean);
-  const priv = env.CLIP_IMAGE_FETCH_ALLOW_PRIVATE?.trim().toLowerCase();
-  if (priv) out.allowPrivate = truthy.has(priv);
-  const num = (name: string): number | undefined => {
-    const raw = env[name]?.trim();
-    if (!raw) return undefined;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n <= 0) {
-      throw new ClipError(
-        'invalid-input',
-        `${name} must be a positive number; received ${JSON.stringify(raw)}`,
-      );
-    }
-    return n;
-  };
-  const t = num('CLIP_IMAGE_FETCH_TIMEOUT');
-  if (t !== undefined) out.timeoutMs = Math.round(t * 1000);
-  const b = num('CLIP_IMAGE_FETCH_MAX_BYTES');
-  if (b !== undefined) out.maxBytes = Math.floor(b);
-  const r = env.CLIP_IMAGE_FETCH_MAX_REDIRECTS?.trim();
-  if (r) out.maxRedirects = Number(r);
-  return out;
-}
-
-function parseOptions(options: ImageFetchOptions): z.output<typeof ImageFetchOptionsSchema> {
+function parseOptions(options: ImageFetchOptions): ResolvedImageFetchOptions {
   const parsed = ImageFetchOptionsSchema.safeParse(options);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -173,6 +133,16 @@ async function resolveChecked(
   const answers = isIP(hostname) ? [{ address: hostname, family: isIP(hostname) }] : await lookup(hostname);
   if (answers.length === 0) throw new ClipError('fetch', `${hostname} did not resolve to any address`);
   for (const { address } of answers) {
+    const metadata = metadataAddress(address);
+    if (metadata !== undefined) {
+      // Checked before the allow-list by name or range: a name that resolves to a metadata address
+      // (a misconfigured or hostile DNS record) must not reach it.
+      if (allow.exact.has(metadata)) continue;
+      throw new ClipError(
+        'blocked',
+        `refused ${hostname} (${address}): ${metadata} is a cloud metadata address; only an allow-list entry of exactly ${metadata} opens it`,
+      );
+    }
     if (byName || addressAllowed(allow, address)) continue;
     const verdict = classifyAddress(address, allowPrivate);
     // Refuse the host when ANY answer is disallowed: a mixed answer is how rebinding hides.
@@ -182,11 +152,22 @@ async function resolveChecked(
   return answers[0]!.address;
 }
 
+/** Validated fetch options (defaults filled in). */
+export type ResolvedImageFetchOptions = z.output<typeof ImageFetchOptionsSchema>;
+
 /**
- * Create a fetcher with its own connection pool. Use one per long-lived component (a reranker,
- * a server) so connections are reused; {@link fetchImage} is the one-shot form.
+ * The fetcher's connection policy as an undici dispatcher: every connection (each redirect hop
+ * too) resolves the host, refuses it when any answer is disallowed, and connects to the checked
+ * address. Not part of the public API: the video URL source forwards through it.
+ *
+ * @internal
  */
-export function createImageFetcher(options: ImageFetchOptions = {}): ImageFetcher {
+export function createGuardedAgent(options: ImageFetchOptions = {}): {
+  agent: Agent;
+  options: ResolvedImageFetchOptions;
+  lookup: HostLookup;
+  allow: AllowList;
+} {
   const opts = parseOptions(options);
   const allow = parseAllowList(opts.allowedHosts);
   const lookup = opts.lookup ?? defaultLookup;
@@ -208,6 +189,15 @@ export function createImageFetcher(options: ImageFetchOptions = {}): ImageFetche
         .catch((err: unknown) => callback(err instanceof Error ? err : new Error(String(err)), null));
     },
   });
+  return { agent, options: opts, lookup, allow };
+}
+
+/**
+ * Create a fetcher with its own connection pool. Use one per long-lived component (a reranker,
+ * a server) so connections are reused; {@link fetchImage} is the one-shot form.
+ */
+export function createImageFetcher(options: ImageFetchOptions = {}): ImageFetcher {
+  const { agent, options: opts, lookup, allow } = createGuardedAgent(options);
 
   async function fetchOne(url: string, call: FetchCallOptions = {}): Promise<FetchedImage> {
     const deadline = AbortSignal.timeout(opts.timeoutMs);
@@ -219,12 +209,7 @@ export function createImageFetcher(options: ImageFetchOptions = {}): ImageFetche
       throw new ClipError('invalid-input', `not a valid URL: ${JSON.stringify(url.slice(0, 200))}`);
     }
     for (let hop = 0; ; hop++) {
-      if (current.protocol !== 'http:' && current.protocol !== 'https:') {
-        throw new ClipError('blocked', `refused ${current.protocol} URL (only http and https are fetched)`);
-      }
-      if (current.username || current.password) {
-        throw new ClipError('blocked', 'refused a URL with embedded credentials');
-      }
+      checkUrlShape(current);
       // Fail fast on literal addresses (the connector checks them again before connecting).
       const host = current.hostname.replace(/^\[|\]$/g, '');
       if (isIP(host)) await resolveChecked(host, lookup, allow, opts.allowPrivate);
@@ -327,12 +312,36 @@ function header(headers: Record<string, string | string[] | undefined>, name: st
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** URL without query string (may carry signed tokens) for error messages. */
-function redact(url: URL): string {
+/**
+ * Refuses what the fetcher never follows: schemes other than http(s), credentials in the URL.
+ *
+ * @internal
+ */
+export function checkUrlShape(url: URL): void {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ClipError('blocked', `refused ${url.protocol} URL (only http and https are fetched)`);
+  }
+  if (url.username || url.password) {
+    throw new ClipError('blocked', 'refused a URL with embedded credentials');
+  }
+}
+
+/**
+ * URL without query string (may carry signed tokens) for error messages.
+ *
+ * @internal
+ */
+export function redact(url: URL): string {
   return `${url.protocol}//${url.host}${url.pathname}`;
 }
 
-function toClipError(err: unknown, url: URL, signal: AbortSignal, deadline: AbortSignal): ClipError {
+/**
+ * A fetch failure as a ClipError: the policy's own error, `timeout` (deadline or undici's timeouts),
+ * else `fetch`.
+ *
+ * @internal
+ */
+export function toClipError(err: unknown, url: URL, signal: AbortSignal, deadline: AbortSignal): ClipError {
   if (err instanceof ClipError) return err;
   const cause = (err as { cause?: unknown })?.cause;
   if (cause instanceof ClipError) return cause;

@@ -5,11 +5,10 @@
  *
  * @packageDocumentation
  */
-export { ClipError, type ClipErrorCode } from '../errors';
+export { ClipError, isClipError, type ClipErrorCode, type EnvIssue } from '../errors';
 export {
   createImageFetcher,
   fetchImage,
-  imageFetchOptionsFromEnv,
   ImageFetchOptionsSchema,
   type ConnectGuard,
   type ConnectTarget,
@@ -21,3 +20,4 @@ export {
   type ResolvedAddress,
 } from './fetch-image';
 export { classifyAddress, type AddressVerdict } from './address-policy';
+export { imageFetchOptionsFromEnv } from './env';

@@ -1,58 +1,22 @@
-// A ClipEmbedder over the embedding server's HTTP API (see ../server). Every call has a timeout;
-// failures are ClipErrors (`timeout`, `remote`); image failures are per item, never a thrown batch.
+// A ClipEmbedder over one or more embedding servers' `POST /v1/embeddings`. Each call has a
+// budget (`timeoutMs`); within it, 429/503/5xx answers, network errors and attempt timeouts are
+// retried (cockatiel) on the next server that is up, honouring Retry-After, and a Retry-After that
+// does not fit the budget fails at once. Answers are checked: the model and the vector length
+// must be what the caller expects. Image failures are per item, never a thrown batch.
 import { readFile } from 'node:fs/promises';
+import { DelegateBackoff, handleWhen, retry } from 'cockatiel';
 import { z } from 'zod';
-import { ClipError } from '../errors';
-import {
-  decodeEmbedding,
-  EmbedImageResponseSchema,
-  EmbedTextResponseSchema,
-  WireErrorSchema,
-} from '../server/wire';
-import type { ClipErrorCode } from '../errors';
+import { ClipError, type ClipErrorCode } from '../errors';
+import { EmbeddingsResponseSchema, ModelsResponseSchema } from '../server/openai-wire';
+import { decodeEmbedding, WireErrorSchema } from '../server/wire';
 import type { ClipEmbedder, ClipInfo, ImageEmbeddingResult, ImageInput } from '../types';
+import { EndpointPool, parseRetryAfter, type Endpoint } from './endpoints';
+import { RemoteClipOptionsSchema, type RemoteClipOptions } from './options';
 
-/** Options of {@link createRemoteClipEmbedder} (validated with zod). */
-export const RemoteClipOptionsSchema = z.object({
-  /** Base URL of a `pmoves-clip-server` (`CLIP_ENDPOINT`). */
-  endpoint: z.url({ protocol: /^https?$/ }),
-  /** Timeout of each HTTP call, ms (`CLIP_TIMEOUT` is in seconds). */
-  timeoutMs: z.number().int().positive().default(30_000),
-  /** Items per request (keep ≤ the server's `maxBatch`). */
-  batchSize: z.number().int().positive().default(32),
-  /** Extra headers (e.g. an Authorization header for a proxy in front of the server). */
-  headers: z.record(z.string(), z.string()).default({}),
-  /** `fetch` implementation (default: global fetch). */
-  fetch: z
-    .custom<typeof fetch>((v) => typeof v === 'function', { message: 'fetch must be a function' })
-    .optional(),
-});
-
-/** Options accepted by {@link createRemoteClipEmbedder}. */
-export type RemoteClipOptions = z.input<typeof RemoteClipOptionsSchema>;
-
-/** A remote embedder; `refreshInfo()` asks the server what it runs (info() reports the last answer). */
+/** A remote embedder; `refreshInfo()` asks a server what it runs (info() reports the last answer). */
 export interface RemoteClipEmbedder extends ClipEmbedder {
-  /** Fetch `GET /v1/info` and remember it. */
+  /** Fetch `GET /v1/info` from a server that is up, check it against the expectations, remember it. */
   refreshInfo(options?: { signal?: AbortSignal }): Promise<ClipInfo>;
-}
-
-/** Options from the environment: `CLIP_ENDPOINT`, `CLIP_TIMEOUT` (seconds). */
-export function remoteClipOptionsFromEnv(
-  env: Record<string, string | undefined> = process.env,
-): RemoteClipOptions {
-  const endpoint = env.CLIP_ENDPOINT?.trim();
-  if (!endpoint) throw new ClipError('invalid-input', 'CLIP_ENDPOINT is not set');
-  const raw = env.CLIP_TIMEOUT?.trim();
-  if (!raw) return { endpoint };
-  const seconds = Number(raw);
-  if (!Number.isFinite(seconds) || seconds <= 0) {
-    throw new ClipError(
-      'invalid-input',
-      `CLIP_TIMEOUT must be a positive number of seconds; received ${JSON.stringify(raw)}`,
-    );
-  }
-  return { endpoint, timeoutMs: Math.round(seconds * 1000) };
 }
 
 const KNOWN_CODES = new Set<ClipErrorCode>([
@@ -66,6 +30,7 @@ const KNOWN_CODES = new Set<ClipErrorCode>([
   'model',
   'device',
   'invalid-input',
+  'config',
   'remote',
 ]);
 
@@ -74,10 +39,51 @@ function wireToClipError(e: { code: string; message: string }): ClipError {
   return new ClipError(code, e.message);
 }
 
+/**
+ * A failed attempt that may succeed on a retry (another server, or the same one later). Not a
+ * ClipError subclass: `instanceof ClipError` checks a brand, which a subclass would share.
+ */
+class Retryable extends Error {
+  constructor(
+    readonly code: ClipErrorCode,
+    message: string,
+    readonly endpoint: Endpoint,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 const isRaw = (v: ImageInput): v is Exclude<ImageInput, string | Uint8Array> =>
   typeof v === 'object' && !(v instanceof Uint8Array);
 
-/** Create a {@link ClipEmbedder} that calls a remote `pmoves-clip-server`. */
+/** The media type of common image bytes, for the data URI (the server decodes by content anyway). */
+function sniff(b: Uint8Array): string {
+  if (b[0] === 0xff && b[1] === 0xd8) return 'image/jpeg';
+  if (b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return 'image/png';
+  if (b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46) return 'image/gif';
+  if (b[8] === 0x57 && b[9] === 0x45 && b[10] === 0x42 && b[11] === 0x50) return 'image/webp';
+  return 'application/octet-stream';
+}
+
+const toDataUri = (b: Uint8Array) =>
+  `data:${sniff(b)};base64,${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64')}`;
+
+/** Runs `fn` over `items` with at most `limit` in flight, results in order. */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** Create a {@link ClipEmbedder} that calls one or more remote embedding servers. */
 export function createRemoteClipEmbedder(options: RemoteClipOptions): RemoteClipEmbedder {
   const parsed = RemoteClipOptionsSchema.safeParse(options);
   if (!parsed.success) {
@@ -85,184 +91,326 @@ export function createRemoteClipEmbedder(options: RemoteClipOptions): RemoteClip
     throw new ClipError('invalid-input', `remote clip option ${issue?.path.join('.')}: ${issue?.message}`);
   }
   const o = parsed.data;
-  const base = o.endpoint.replace(/\/+$/, '');
+  const bases = (Array.isArray(o.endpoint) ? o.endpoint : [o.endpoint]).map((u) => u.replace(/\/+$/, ''));
+  const pool = new EndpointPool(bases, o.cooldownMs);
+  const concurrency = o.concurrency ?? bases.length;
   const doFetch = o.fetch ?? fetch;
+  const headers: Record<string, string> = {
+    accept: 'application/json',
+    ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+    ...o.headers,
+  };
   let disposed = false;
+  // The model and dimensions seen first; every later answer, from any server, must agree.
+  let seenModel: { model: string; from: string } | undefined;
+  let seenDims: { dims: number; from: string } | undefined;
   let info: ClipInfo = {
-    model: base,
+    model: o.expectedModel ?? bases.join(','),
     files: {},
     requestedDevice: 'auto',
     provider: 'remote',
     attempts: [],
     dtype: 'fp32',
-    dims: 0,
+    dims: o.expectedDims ?? 0,
     preprocessing: 'fast',
     loadMs: 0,
   };
 
-  async function call(
-    path: string,
-    init: { method: string; body?: unknown },
-    signal?: AbortSignal,
-  ): Promise<unknown> {
-    if (disposed) throw new ClipError('invalid-input', 'remote embedder was disposed');
-    const deadline = AbortSignal.timeout(o.timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
-    let res: Response;
-    let text: string;
-    try {
-      res = await doFetch(`${base}${path}`, {
-        method: init.method,
-        headers: {
-          accept: 'application/json',
-          ...(init.body ? { 'content-type': 'application/json' } : {}),
-          ...o.headers,
-        },
-        ...(init.body ? { body: JSON.stringify(init.body) } : {}),
-        signal: combined,
-      });
-      text = await res.text();
-    } catch (err) {
-      if (deadline.aborted)
-        throw new ClipError('timeout', `${base}${path} did not answer within ${o.timeoutMs} ms`, {
-          cause: err,
-        });
-      if (signal?.aborted) throw new ClipError('remote', `${base}${path}: cancelled`, { cause: err });
-      throw new ClipError('remote', `${base}${path} unreachable: ${(err as Error).message}`, { cause: err });
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new ClipError('remote', `${base}${path} answered HTTP ${res.status} with malformed JSON`);
-    }
-    if (!res.ok) {
-      const e = WireErrorSchema.safeParse((json as { error?: unknown })?.error);
-      const why = e.success ? `${e.data.code}: ${e.data.message}` : 'no error detail';
+  function checkModel(model: string, from: string): void {
+    if (o.expectedModel !== undefined && model !== o.expectedModel)
       throw new ClipError(
-        res.status === 504 ? 'timeout' : 'remote',
-        `${base}${path} answered HTTP ${res.status} (${why})`,
+        'model',
+        `${from} serves model ${JSON.stringify(model)}, but ${JSON.stringify(o.expectedModel)} is expected (CLIP_MODEL)`,
       );
-    }
-    return json;
+    if (seenModel && seenModel.model !== model)
+      throw new ClipError(
+        'model',
+        `${from} serves model ${JSON.stringify(model)} but ${seenModel.from} serves ${JSON.stringify(seenModel.model)}: the servers in CLIP_ENDPOINT must serve one model`,
+      );
+    seenModel ??= { model, from };
   }
 
-  function parse<T>(schema: z.ZodType<T>, data: unknown, path: string): T {
-    const r = schema.safeParse(data);
+  function checkDims(dims: number, from: string): void {
+    const want = o.expectedDims ?? seenDims?.dims;
+    if (want !== undefined && dims !== want) {
+      const why = o.expectedDims !== undefined ? 'expected by the caller' : `what ${seenDims!.from} returned`;
+      throw new ClipError('model', `${from} returned ${dims}-dimensional embeddings; ${want} are ${why}`);
+    }
+    seenDims ??= { dims, from };
+    info = { ...info, dims };
+  }
+
+  /**
+   * One HTTP exchange with the next server that is up, retried within the call's budget. Returns
+   * the parsed JSON and the server that answered.
+   */
+  async function call(
+    path: string,
+    init: { method: 'GET' | 'POST'; body?: unknown },
+    signal?: AbortSignal,
+  ): Promise<{ json: unknown; from: string }> {
+    if (disposed) throw new ClipError('invalid-input', 'remote embedder was disposed');
+    signal?.throwIfAborted();
+    const startedAt = Date.now();
+    const left = () => o.timeoutMs - (Date.now() - startedAt);
+    const budget = AbortSignal.timeout(o.timeoutMs);
+    const callSignal = signal ? AbortSignal.any([signal, budget]) : budget;
+    let last: Retryable | undefined;
+    const policy = retry(
+      handleWhen((err) => {
+        if (!(err instanceof Retryable) || callSignal.aborted) return false;
+        last = err;
+        // Retry only when a server is up soon enough to leave time for the attempt itself.
+        return pool.msUntilAvailable() + 50 < left();
+      }),
+      { maxAttempts: o.retries, backoff: new DelegateBackoff(() => pool.msUntilAvailable()) },
+    );
+
+    const attempt = async (): Promise<{ json: unknown; from: string }> => {
+      const ep = pool.pick();
+      const url = `${ep.base}${path}`;
+      const attemptMs = Math.max(1, Math.min(left(), o.attemptTimeoutMs ?? Infinity));
+      const attemptDeadline = AbortSignal.timeout(attemptMs);
+      let res: Response;
+      let text: string;
+      try {
+        res = await doFetch(url, {
+          method: init.method,
+          headers: init.body ? { ...headers, 'content-type': 'application/json' } : headers,
+          ...(init.body ? { body: JSON.stringify(init.body) } : {}),
+          signal: AbortSignal.any([callSignal, attemptDeadline]),
+        });
+        text = await res.text();
+      } catch (err) {
+        if (signal?.aborted) throw new ClipError('remote', `${url}: cancelled`, { cause: err });
+        pool.failed(ep);
+        if (budget.aborted || attemptDeadline.aborted)
+          throw new Retryable('timeout', `${url} did not answer within ${attemptMs} ms`, ep, { cause: err });
+        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+        const why = cause?.code ?? cause?.message ?? (err as Error).message;
+        throw new Retryable('remote', `${url} unreachable: ${why}`, ep, { cause: err });
+      }
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        // A proxy's HTML error page on a 5xx is still a retryable 5xx.
+        if (res.status >= 500) {
+          pool.failed(ep);
+          throw new Retryable('remote', `${url} answered HTTP ${res.status}`, ep);
+        }
+        throw new ClipError('remote', `${url} answered HTTP ${res.status} with malformed JSON`);
+      }
+      if (res.ok) {
+        pool.succeeded(ep);
+        return { json, from: ep.base };
+      }
+      const e = WireErrorSchema.safeParse((json as { error?: unknown })?.error);
+      const why = e.success ? `${e.data.code}: ${e.data.message}` : 'no error detail';
+      const message = `${url} answered HTTP ${res.status} (${why})`;
+      const retryAfter = parseRetryAfter(res.headers.get('retry-after'));
+      if (res.status === 429 || (res.status === 503 && retryAfter !== undefined)) {
+        // Busy, not broken: skip it for as long as it asked (1 s when it did not say).
+        pool.busy(ep, retryAfter ?? 1000);
+        throw new Retryable('remote', message, ep);
+      }
+      if (res.status >= 500) {
+        pool.failed(ep);
+        throw new Retryable(res.status === 504 ? 'timeout' : 'remote', message, ep);
+      }
+      if (e.success && e.data.code === 'model-not-found') throw new ClipError('model', message);
+      if (res.status === 401)
+        throw new ClipError('remote', `${message}; set CLIP_SERVER_TOKEN to the server's token`);
+      throw new ClipError(e.success ? wireToClipError(e.data).code : 'remote', message);
+    };
+
+    let onAbort: (() => void) | undefined;
+    try {
+      return await Promise.race([
+        policy.execute(attempt),
+        // cockatiel's backoff sleep does not listen to signals: the caller's abort ends the wait.
+        new Promise<never>((_, reject) => {
+          onAbort = () => reject(callSignal.reason);
+          callSignal.addEventListener('abort', onAbort, { once: true });
+        }),
+      ]);
+    } catch (err) {
+      if (err instanceof Retryable) {
+        const waited = pool.msUntilAvailable();
+        const hint =
+          waited > 0 && waited + 50 >= left()
+            ? `; no server is available for ${Math.ceil(waited / 1000)} s, beyond the ${Math.max(0, Math.floor(left() / 1000))} s left of the ${o.timeoutMs / 1000} s budget (CLIP_TIMEOUT)`
+            : '';
+        throw new ClipError(err.code, `${err.message}${hint}`, { cause: err });
+      }
+      if (err instanceof ClipError) throw err;
+      if (signal?.aborted) throw new ClipError('remote', `${path}: cancelled`, { cause: err });
+      if (budget.aborted)
+        throw new ClipError(
+          'timeout',
+          `${last ? `${last.message}; ` : ''}no answer within the ${o.timeoutMs} ms budget (CLIP_TIMEOUT)`,
+          { cause: err },
+        );
+      throw new ClipError('remote', String(err), { cause: err });
+    } finally {
+      if (onAbort) callSignal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** One `/v1/embeddings` request; checks the answer and decodes each entry (or its error). */
+  async function embedBatch(
+    input: string[],
+    modality: 'text' | 'image',
+    signal?: AbortSignal,
+  ): Promise<(Float32Array | ClipError)[]> {
+    const { json, from } = await call(
+      '/v1/embeddings',
+      {
+        method: 'POST',
+        body: {
+          input,
+          modality,
+          encoding_format: 'base64',
+          ...(o.expectedModel ? { model: o.expectedModel } : {}),
+        },
+      },
+      signal,
+    );
+    const r = EmbeddingsResponseSchema.safeParse(json);
     if (!r.success) {
       const issue = r.error.issues[0];
       throw new ClipError(
         'remote',
-        `${base}${path} answered an unexpected shape at ${issue?.path.join('.')}: ${issue?.message}`,
+        `${from}/v1/embeddings answered an unexpected shape at ${issue?.path.join('.')}: ${issue?.message}`,
       );
     }
-    return r.data;
+    const answer = r.data;
+    if (answer.data.length !== input.length)
+      throw new ClipError(
+        'remote',
+        `${from} returned ${answer.data.length} results for ${input.length} inputs`,
+      );
+    checkModel(answer.model, from);
+    info = { ...info, model: answer.model };
+    const out = new Array<Float32Array | ClipError>(input.length).fill(
+      new ClipError('remote', `${from} answered no entry for this input`),
+    );
+    for (const entry of answer.data) {
+      if (entry.index >= input.length) continue;
+      if (entry.error) out[entry.index] = wireToClipError(entry.error);
+      else if (entry.embedding === undefined)
+        out[entry.index] = new ClipError('remote', `${from} answered neither embedding nor error`);
+      else {
+        let v: Float32Array;
+        try {
+          v = decodeEmbedding(entry.embedding);
+        } catch (err) {
+          out[entry.index] = new ClipError('remote', `${from}: ${(err as Error).message}`);
+          continue;
+        }
+        try {
+          checkDims(v.length, from);
+          out[entry.index] = v;
+        } catch (err) {
+          out[entry.index] = err as ClipError;
+        }
+      }
+    }
+    return out;
   }
 
-  function remember(model: string, dims: number) {
-    info = { ...info, model, dims };
+  /** Wire form of one image input, or why it cannot be sent. */
+  async function prepare(item: ImageInput): Promise<string | ClipError> {
+    if (item instanceof Uint8Array) return toDataUri(item);
+    if (isRaw(item))
+      return new ClipError(
+        'unsupported',
+        'raw pixels cannot be sent to a remote embedder; send encoded bytes',
+      );
+    if (/^https?:\/\//i.test(item) || /^data:/i.test(item)) return item;
+    try {
+      return toDataUri(await readFile(item));
+    } catch (err) {
+      return new ClipError('not-found', `cannot read ${item}: ${(err as Error).message}`);
+    }
   }
 
   async function embedImageBatch(items: ImageInput[], signal?: AbortSignal): Promise<ImageEmbeddingResult[]> {
-    // Inputs become wire items; an input that cannot be sent is that item's error.
-    const prepared = await Promise.all(
-      items.map(async (item): Promise<{ url: string } | { base64: string } | ClipError> => {
-        if (item instanceof Uint8Array)
-          return { base64: Buffer.from(item.buffer, item.byteOffset, item.byteLength).toString('base64') };
-        if (isRaw(item))
-          return new ClipError(
-            'unsupported',
-            'raw pixels cannot be sent to a remote embedder; send encoded bytes',
-          );
-        if (/^https?:\/\//i.test(item)) return { url: item };
-        try {
-          return { base64: (await readFile(item)).toString('base64') };
-        } catch (err) {
-          return new ClipError('not-found', `cannot read ${item}: ${(err as Error).message}`);
-        }
-      }),
-    );
+    const prepared = await Promise.all(items.map(prepare));
     const send = prepared
       .map((p, i) => [p, i] as const)
-      .filter((e): e is [{ url: string } | { base64: string }, number] => !(e[0] instanceof ClipError));
+      .filter((e): e is [string, number] => typeof e[0] === 'string');
     const results: ImageEmbeddingResult[] = prepared.map((p) =>
       p instanceof ClipError ? { error: p } : { error: new ClipError('remote', 'not sent') },
     );
     if (send.length === 0) return results;
-    let answer: z.infer<typeof EmbedImageResponseSchema>;
+    let answer: (Float32Array | ClipError)[];
     try {
-      const data = await call(
-        '/v1/embed/image',
-        { method: 'POST', body: { inputs: send.map(([p]) => p), encoding: 'base64' } },
+      answer = await embedBatch(
+        send.map(([p]) => p),
+        'image',
         signal,
       );
-      answer = parse(EmbedImageResponseSchema, data, '/v1/embed/image');
-      if (answer.data.length !== send.length) {
-        throw new ClipError(
-          'remote',
-          `server returned ${answer.data.length} results for ${send.length} images`,
-        );
-      }
     } catch (err) {
       // The whole call failed: every item of this batch carries the error (nothing is thrown).
       const error = err instanceof ClipError ? err : new ClipError('remote', String(err));
       for (const [, i] of send) results[i] = { error };
       return results;
     }
-    remember(answer.model, answer.dims);
-    for (const entry of answer.data) {
-      const slot = send[entry.index]?.[1];
-      if (slot === undefined) continue;
-      if (entry.error) results[slot] = { error: wireToClipError(entry.error) };
-      else if (entry.embedding !== undefined) {
-        try {
-          results[slot] = { embedding: decodeEmbedding(entry.embedding) };
-        } catch (err) {
-          results[slot] = { error: new ClipError('remote', (err as Error).message) };
-        }
-      } else
-        results[slot] = { error: new ClipError('remote', 'server answered neither embedding nor error') };
-    }
+    send.forEach(([, slot], j) => {
+      const a = answer[j]!;
+      results[slot] = a instanceof ClipError ? { error: a } : { embedding: a };
+    });
     return results;
+  }
+
+  function chunks<T>(items: readonly T[]): T[][] {
+    const out: T[][] = [];
+    for (let i = 0; i < items.length; i += o.batchSize) out.push(items.slice(i, i + o.batchSize));
+    return out;
   }
 
   return {
     async embedImages(inputs, opts) {
-      const out: ImageEmbeddingResult[] = [];
-      for (let i = 0; i < inputs.length; i += o.batchSize) {
-        out.push(...(await embedImageBatch(inputs.slice(i, i + o.batchSize), opts?.signal)));
-      }
-      return out;
+      const parts = await mapLimit(chunks(inputs), concurrency, (batch) =>
+        embedImageBatch(batch, opts?.signal),
+      );
+      return parts.flat();
     },
     async embedTexts(texts, opts) {
-      const out: Float32Array[] = [];
-      for (let i = 0; i < texts.length; i += o.batchSize) {
-        const batch = texts.slice(i, i + o.batchSize);
-        const data = await call(
-          '/v1/embed/text',
-          { method: 'POST', body: { texts: batch, encoding: 'base64' } },
-          opts?.signal,
-        );
-        const answer = parse(EmbedTextResponseSchema, data, '/v1/embed/text');
-        if (answer.data.length !== batch.length) {
-          throw new ClipError(
-            'remote',
-            `server returned ${answer.data.length} embeddings for ${batch.length} texts`,
-          );
-        }
-        remember(answer.model, answer.dims);
-        const sorted = [...answer.data].sort((a, b) => a.index - b.index);
-        for (const entry of sorted) out.push(decodeEmbedding(entry.embedding));
-      }
-      return out;
+      const parts = await mapLimit(chunks(texts), concurrency, async (batch) => {
+        const answer = await embedBatch(batch, 'text', opts?.signal);
+        return answer.map((a, j) => {
+          if (a instanceof ClipError)
+            throw new ClipError(a.code, `text ${JSON.stringify(batch[j]!.slice(0, 40))}: ${a.message}`, {
+              cause: a,
+            });
+          return a;
+        });
+      });
+      return parts.flat();
     },
     info: () => info,
     async refreshInfo(opts) {
-      const data = (await call('/v1/info', { method: 'GET' }, opts?.signal)) as ClipInfo;
-      if (typeof data?.model !== 'string' || typeof data?.dims !== 'number') {
-        throw new ClipError('remote', `${base}/v1/info answered an unexpected shape`);
-      }
-      info = { ...data, provider: `remote:${data.provider}` };
+      // The served id from /v1/models (what answers carry), the runtime from /v1/info.
+      const models = await call('/v1/models', { method: 'GET' }, opts?.signal);
+      const listed = ModelsResponseSchema.safeParse(models.json);
+      const entry = listed.success ? listed.data.data[0] : undefined;
+      if (!entry) throw new ClipError('remote', `${models.from}/v1/models answered no model`);
+      checkModel(entry.id, models.from);
+      if (entry.dimensions !== undefined) checkDims(entry.dimensions, models.from);
+      const { json, from } = await call('/v1/info', { method: 'GET' }, opts?.signal);
+      const data = z
+        .object({ model: z.string(), dims: z.number().int(), provider: z.string() })
+        .loose()
+        .safeParse(json);
+      if (!data.success) throw new ClipError('remote', `${from}/v1/info answered an unexpected shape`);
+      checkDims(data.data.dims, from);
+      info = {
+        ...(data.data as unknown as ClipInfo),
+        model: entry.id,
+        provider: `remote:${data.data.provider}`,
+      };
       return info;
     },
     async dispose() {

@@ -54,10 +54,11 @@ describe('server + remote client on a generated tiny model', () => {
     try {
       const url = await new Promise<string>((res, rej) => {
         let log = '';
-        const timer = setTimeout(() => rej(new Error(`no listen line: ${log}`)), 25_000);
+        const timer = setTimeout(() => rej(new Error(`no listen and ready lines: ${log}`)), 50_000);
         child.stderr.on('data', (d: Buffer) => {
           log += d.toString();
-          const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(log);
+          // The server listens first and loads the model after: wait for both lines.
+          const m = /listening on (http:\/\/127\.0\.0\.1:\d+)[^]*; ready/.exec(log);
           if (m) {
             clearTimeout(timer);
             res(m[1]!);
@@ -73,5 +74,5 @@ describe('server + remote client on a generated tiny model', () => {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
     }
-  }, 30_000);
+  }, 60_000);
 });

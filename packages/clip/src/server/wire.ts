@@ -6,9 +6,13 @@ import { z } from 'zod';
 /** Embedding encodings: `base64` (little-endian float32, the default) or `float` (JSON numbers). */
 export const EmbeddingEncodingSchema = z.enum(['base64', 'float']);
 
-/** One image to embed: a URL the server fetches (SSRF policy applies) or base64 bytes. */
+/**
+ * One image to embed: `{ url }` (an http(s) URL the server fetches under its SSRF policy, or a
+ * `data:` URI) or `{ base64 }` (bare base64 or a `data:` URI). The reference itself is checked per
+ * item: a bad URL or invalid base64 is that item's `invalid-input` error, not a failed request.
+ */
 export const ImageItemSchema = z.union([
-  z.object({ url: z.url({ protocol: /^https?$/ }) }).strict(),
+  z.object({ url: z.string().min(1) }).strict(),
   z.object({ base64: z.string().min(1) }).strict(),
 ]);
 
@@ -24,11 +28,18 @@ export const EmbedTextRequestSchema = z.object({
   encoding: EmbeddingEncodingSchema.default('base64'),
 });
 
-/** An error as the server reports it (per item, or for the whole request). */
+/**
+ * An error as the server reports it (per item, or for the whole request). `code` is a
+ * `ClipErrorCode` or a server code (`unauthorized`, `overloaded`, `unsupported-media-type`,
+ * `model-not-found`, `shutting-down`, `loading`, `not-found`, `internal`); `type` and `param` make
+ * the whole-request form read as an OpenAI error too.
+ */
 export const WireErrorSchema = z.object({
   code: z.string(),
   message: z.string(),
   field: z.string().optional(),
+  type: z.string().optional(),
+  param: z.string().nullable().optional(),
 });
 
 const EmbeddingSchema = z.union([z.string(), z.array(z.number())]);
