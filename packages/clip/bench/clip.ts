@@ -149,7 +149,6 @@ async function ours(dtype: 'fp32' | 'q8', mode: 'fast' | 'exact', groups = GROUP
     batchSize: BATCH,
     preprocessing: mode,
     modalities: ['image'],
-    env: {},
     ...(PREPROCESS_WORKERS !== undefined && { preprocessWorkers: Number(PREPROCESS_WORKERS) }),
   });
   const warm = await e.embedImages(images);
@@ -184,13 +183,14 @@ async function ours(dtype: 'fp32' | 'q8', mode: 'fast' | 'exact', groups = GROUP
   });
 }
 
-async function transformersImages(): Promise<void> {
+async function transformersImages(dtype: 'fp32' | 'q8' = 'fp32'): Promise<void> {
   const tjs = await import('@huggingface/transformers');
   tjs.env.allowRemoteModels = false;
   tjs.env.localModelPath = `${MODEL_DIR}/`;
   const processor = await tjs.AutoProcessor.from_pretrained('xenova-split');
+  // q8: transformers.js loads onnx/vision_model_quantized.onnx, the file ours-q8 runs here.
   const model = await tjs.CLIPVisionModelWithProjection.from_pretrained('xenova-split', {
-    dtype: 'fp32',
+    dtype,
     device: 'cpu',
     session_options: { intraOpNumThreads: THREADS, interOpNumThreads: 1 },
   });
@@ -210,7 +210,7 @@ async function transformersImages(): Promise<void> {
   const ms = performance.now() - t0;
   h.disable();
   emit({
-    name: 'transformersjs-fp32',
+    name: `transformersjs-${dtype}`,
     msPerItem: ms / (GROUPS * images.length),
     peakRssMiB: peakRssMiB(),
     maxLoopDelayMs: h.max / 1e6,
@@ -263,7 +263,6 @@ async function oursText(dtype: 'fp32' | 'q8'): Promise<void> {
     device: 'cpu',
     threads: { intra: THREADS, inter: 1 },
     modalities: ['text'],
-    env: {},
   });
   await e.embedTexts(CAPTIONS);
   const t0 = performance.now();
@@ -309,7 +308,8 @@ const CHILDREN: Record<string, () => Promise<void>> = {
   'ours-fp32-exact': () => ours('fp32', 'exact'),
   'ours-q8-fast': () => ours('q8', 'fast'),
   'ours-q8-soak': () => ours('q8', 'fast', Number(process.env.CLIP_BENCH_SOAK_GROUPS ?? 32)),
-  'tjs-fp32': transformersImages,
+  'tjs-fp32': () => transformersImages('fp32'),
+  'tjs-q8': () => transformersImages('q8'),
   'raw-text-fp32': () => rawText('fp32'),
   'ours-text-fp32': () => oursText('fp32'),
   'raw-text-q8': () => rawText('q8'),
@@ -434,6 +434,9 @@ async function parent(): Promise<void> {
   );
   console.log(
     `  max event-loop delay (target < 20 ms): fp32 ${delay(r['ours-fp32-fast'])}, q8 ${delay(r['ours-q8-fast'])}; with --no-memory-reducer: fp32 ${delay(r['ours-fp32-fast@nomr'])}, q8 ${delay(r['ours-q8-fast@nomr'])}`,
+  );
+  console.log(
+    `  end to end, ours / transformers.js on the same file: fp32 ${ratio(r['ours-fp32-fast'], r['tjs-fp32'])}, q8 ${ratio(r['ours-q8-fast'], r['tjs-q8'])}`,
   );
   console.log(
     `  q8 / fp32 raw ORT speed-up: ${ratio(r['raw-q8-b32'], r['raw-fp32-b32'])} (vision), ${ratio(r['raw-text-q8'], r['raw-text-fp32'])} (text)`,

@@ -12,6 +12,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import sharp from 'sharp';
 import { createPreprocessor, DEFAULT_PREPROCESSOR_CONFIG, type Preprocessor } from '../src/preprocess/index';
 import { planCrop } from '../src/preprocess/geometry';
+import { pixelDiff } from '../test/pixels';
 
 const quick = process.argv.includes('--quick');
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -93,16 +94,7 @@ async function measure(run: Run, bytes: Uint8Array, n: number): Promise<Timing> 
   };
 }
 
-function diff(a: Uint8Array, b: Uint8Array): { max: number; mean: number } {
-  let max = 0;
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    if (d > max) max = d;
-    sum += d;
-  }
-  return { max, mean: sum / a.length };
-}
+const diff = pixelDiff;
 
 const f = (v: number, digits = 1) => v.toFixed(digits);
 

@@ -1,9 +1,12 @@
 /**
- * `@pmoves/clip` — CLIP image/text embeddings on onnxruntime.
+ * `@pmoves/clip` — CLIP image/text embeddings on onnxruntime: the local embedder and its
+ * environment parsers, the remote client, model pull and quantization. `@pmoves/clip/server` (the
+ * embedding server and its wire schemas), `@pmoves/clip/fetch` (the SSRF-safe image fetcher) and
+ * `@pmoves/clip/config` (the environment parsers) load neither onnxruntime nor sharp.
  *
  * @packageDocumentation
  */
-export { ClipError, type ClipErrorCode } from './errors';
+export { ClipError, isClipError, type ClipErrorCode, type EnvIssue } from './errors';
 export type {
   ClipDevice,
   ClipDtype,
@@ -16,7 +19,10 @@ export type {
   RawImage,
 } from './types';
 export { createClipEmbedder, type LocalClipEmbedder } from './embedder/embedder';
+export { createClipEmbedderFromEnv, type ClipFromEnvOverrides } from './embedder/from-env';
 export { DEFAULT_MODEL, type ClipEmbedderOptions } from './embedder/options';
+export type { EnvVarInfo } from '@pmoves/internal';
+export { CLIP_ENV_VARS, clipEmbedderOptionsFromEnv, clipSetupFromEnv, type ClipSetup } from './config/env';
 export { ClipTokenizer, type TokenBatch } from './tokenizer';
 export {
   cosineSimilarity,
@@ -30,8 +36,6 @@ export {
   DEFAULT_MAX_BYTES,
   DEFAULT_MAX_PIXELS,
   DEFAULT_PREPROCESSOR_CONFIG,
-  OPENAI_CLIP_MEAN,
-  OPENAI_CLIP_STD,
   parsePreprocessorConfig,
   preprocessorConfigSchema,
   type Preprocessor,
@@ -39,37 +43,8 @@ export {
   type PreprocessorOptions,
   type RgbImage,
 } from './preprocess';
-export {
-  createRemoteClipEmbedder,
-  remoteClipOptionsFromEnv,
-  RemoteClipOptionsSchema,
-  type RemoteClipEmbedder,
-  type RemoteClipOptions,
-} from './remote';
-export {
-  ClipServerOptionsSchema,
-  createClipServer,
-  decodeEmbedding,
-  encodeEmbedding,
-  startClipServer,
-  type ClipServer,
-  type ClipServerOptions,
-  type RunningClipServer,
-  type StartClipServerOptions,
-} from './server';
-export {
-  classifyAddress,
-  createImageFetcher,
-  fetchImage,
-  imageFetchOptionsFromEnv,
-  ImageFetchOptionsSchema,
-  type AddressVerdict,
-  type ConnectGuard,
-  type ConnectTarget,
-  type FetchCallOptions,
-  type FetchedImage,
-  type HostLookup,
-  type ImageFetcher,
-  type ImageFetchOptions,
-  type ResolvedAddress,
-} from './fetch';
+// Each of these folders' index is its public part, whole (the entry test holds the list).
+export * from './hub';
+export * from './quantize';
+export * from './remote';
+export * from './fetch';

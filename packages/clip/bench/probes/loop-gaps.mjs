@@ -17,7 +17,6 @@ const e = await createClipEmbedder({
   threads: { intra: 2, inter: 1 },
   batchSize: 32,
   modalities: ['image'],
-  env: {},
 });
 await e.embedImages(images);
 const gcs = [];
