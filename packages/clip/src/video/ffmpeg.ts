@@ -1,6 +1,7 @@
 // Running ffmpeg: which binary, what `ffmpeg -i` says about an input (the npm build ships no
 // ffprobe), and a child process that is always reaped (SIGTERM, then SIGKILL after a grace period).
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { FfmpegMissingError, resolveFfmpegBinary } from '@pmoves/internal';
 import { ClipError } from '../errors';
@@ -73,7 +74,7 @@ export async function probeVideo(
     stderr += c;
     if (stderr.length > 256_000) stderr = stderr.slice(-128_000);
   });
-  child.stdout.resume();
+  child.stdout?.resume();
   await waitExit(child, signal);
   if (signal?.aborted) throw abortError(signal);
   if (!/^Input #0/m.test(stderr)) {
@@ -100,12 +101,24 @@ export async function probeVideo(
   };
 }
 
-/** An ffmpeg child with stdout and stderr piped. */
-export type FfmpegChild = ChildProcessByStdio<null, Readable, Readable>;
+/** An ffmpeg child with stderr piped, and stdout piped unless it was given a socket. */
+export type FfmpegChild = ChildProcessByStdio<null, Readable | null, Readable>;
 
-/** Start ffmpeg; a missing binary becomes a ClipError on the child's `error` event (see waitExit). */
-export function startFfmpeg(ffmpeg: string, args: readonly string[]): FfmpegChild {
-  return spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'], env: ffmpegEnv(), windowsHide: true });
+/**
+ * Start ffmpeg; a missing binary becomes a ClipError on the child's `error` event (see waitExit).
+ * `stdout` is a pipe, or a connected socket the child writes to directly.
+ */
+export function startFfmpeg(
+  ffmpeg: string,
+  args: readonly string[],
+  stdout: 'pipe' | Socket = 'pipe',
+): FfmpegChild {
+  // Node types stdio from literal options only; a socket there makes stdout null, as declared.
+  return spawn(ffmpeg, args, {
+    stdio: ['ignore', stdout, 'pipe'],
+    env: ffmpegEnv(),
+    windowsHide: true,
+  }) as FfmpegChild;
 }
 
 /** Error of an aborted operation (the embedder's convention: code `timeout`, message "aborted"). */
@@ -159,7 +172,7 @@ export async function stopFfmpeg(child: FfmpegChild, graceMs = 2000): Promise<vo
   // Close our ends of the pipes first: the child's 'close' (which exitOf waits for) comes only once
   // they are closed, and a paused stdout with frames left in the pipe is never read to its end.
   // Unread output must not keep the event loop alive either.
-  child.stdout.destroy();
+  child.stdout?.destroy();
   child.stderr.destroy();
   if (child.exitCode === null && child.signalCode === null) {
     child.kill('SIGTERM');

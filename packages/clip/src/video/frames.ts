@@ -1,9 +1,10 @@
-// Decoding a video's selected frames to raw RGB through a pipe. ffmpeg writes the frames back to
-// back on stdout; `showinfo` (the last filter) prints each frame's number, time and size on stderr,
-// which is how the byte stream is cut into frames and each frame gets its timestamp. stdout is
-// paused while frames wait for the consumer, so ffmpeg blocks on a full pipe and memory stays at a
-// couple of frames however long the video is.
+// Decoding a video's selected frames to raw RGB. ffmpeg writes the frames back to back on its
+// stdout (a Unix socket read straight into frame buffers, else a pipe: frame-reader.ts); `showinfo` (the last filter) prints each frame's number, time and size on stderr,
+// which is how the byte stream is cut into frames and each frame gets its timestamp. Reading is
+// paused while frames wait for the consumer, so ffmpeg's output queue fills, ffmpeg blocks, and
+// memory stays at a few frames however long the video is.
 import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import type { RawImage } from '../types';
 import { ClipError } from '../errors';
 import { redact } from '../fetch/fetch-image';
@@ -17,6 +18,7 @@ import {
   tail,
   type VideoProbe,
 } from './ffmpeg';
+import { FrameAssembler, openFrameSocket, type FrameMeta } from './frame-reader';
 import { parseSampling, samplingArgs, type VideoSampling, type VideoSamplingLimits } from './sampling';
 import { openUrlSource, type UrlSource, type VideoFetchOptions } from './url-source';
 
@@ -39,7 +41,10 @@ export type ExtractFramesOptions = VideoSampling &
     fetch?: VideoFetchOptions;
     /** Stops decoding and ffmpeg. */
     signal?: AbortSignal;
-    /** Frames decoded ahead of the consumer before ffmpeg is paused. Default 2. */
+    /**
+     * Frames decoded ahead of the consumer: up to this many wait here and as many again in
+     * ffmpeg's output queue before ffmpeg stops decoding. Default 2.
+     */
     readAhead?: number;
     /** Called once the input has been probed, before the first frame. */
     onProbe?: (probe: VideoProbe) => void;
@@ -53,13 +58,6 @@ const URL_FORMATS =
   'mov,mp4,matroska,webm,avi,flv,mpegts,mpeg,ogg,asf,mxf,nut,wtv,dv,ivf,m4v,h264,hevc,mpegvideo,mp3,aac,wav,flac';
 
 const SHOWINFO = /\bn:\s*(\d+)\s+pts:\s*(-?\d+)\s+pts_time:\s*(-?[\d.]+(?:e[-+]?\d+)?)\b.*?\bs:(\d+)x(\d+)/;
-
-interface FrameMeta {
-  n: number;
-  time: number;
-  width: number;
-  height: number;
-}
 
 function parseShowinfo(line: string): FrameMeta | undefined {
   const m = SHOWINFO.exec(line);
@@ -130,7 +128,7 @@ export async function* extractVideoFrames(
       throw sourceError(err);
     }
     options.onProbe?.(probe);
-    const args = decodeArgs(inputArgs, samplingArgs(sampling, probe, label), 'pipe:1');
+    const args = decodeArgs(inputArgs, samplingArgs(sampling, probe, label), 'pipe:1', true, readAhead);
     yield* decodeFrames(ffmpeg, args, label, readAhead, signal, sourceError);
   } finally {
     await source?.close();
@@ -139,8 +137,9 @@ export async function* extractVideoFrames(
 
 /**
  * The decoding command: selection, square pixels, RGB, then `showinfo` (frame number, time and
- * size on stderr) unless `showinfo` is false, raw frames to `target`. The benchmark runs the same
- * command to /dev/null without showinfo as the baseline.
+ * size on stderr) unless `showinfo` is false, raw frames to `target`, through an output queue of
+ * `queue` frames when given. The benchmark runs the same command to /dev/null without showinfo or
+ * queue as the baseline.
  *
  * @internal
  */
@@ -149,6 +148,7 @@ export function decodeArgs(
   sampling: { beforeInput: string[]; select: string[]; output: string[] },
   target: string,
   showinfo = true,
+  queue?: number,
 ): string[] {
   const filters = [
     'setpts=PTS-STARTPTS',
@@ -179,10 +179,25 @@ export function decodeArgs(
     '-vsync',
     '0',
     ...sampling.output,
-    '-f',
+    '-c:v',
     'rawvideo',
     '-pix_fmt',
     'rgb24',
+    // ffmpeg (before 6.0) writes from the thread that decodes: while a 6 MB frame trickles into the
+    // pipe as fast as we read it, decoding stops. The fifo muxer writes from its own thread, so
+    // decoding goes on; at most `queue` frames wait there (it blocks when full, dropping nothing).
+    ...(queue === undefined
+      ? ['-f', 'rawvideo']
+      : [
+          '-f',
+          'fifo',
+          '-fifo_format',
+          'rawvideo',
+          '-queue_size',
+          String(queue),
+          '-drop_pkts_on_overflow',
+          '0',
+        ]),
     target,
   ];
 }
@@ -195,17 +210,18 @@ async function* decodeFrames(
   signal: AbortSignal | undefined,
   sourceError: (err: unknown) => unknown,
 ): AsyncGenerator<VideoFrame, void, undefined> {
-  const child = startFfmpeg(ffmpeg, args);
+  const asm = new FrameAssembler();
+  const socket = await openFrameSocket(asm, () => settle());
+  const child = startFfmpeg(ffmpeg, args, socket?.peer ?? 'pipe');
+  // The child holds its own copy of the socket now; ours would keep the reader from seeing the end.
+  socket?.peer.destroy();
   const exit = exitOf(child);
   exit.catch(() => undefined);
+  const input: Readable = socket?.reader ?? child.stdout!;
 
-  const ready: VideoFrame[] = [];
-  const metas: FrameMeta[] = [];
-  const chunks: Buffer[] = [];
-  let buffered = 0;
   let stderr = '';
   let partial = '';
-  let stdoutEnded = false;
+  let inputEnded = false;
   let failed: unknown;
   let wake: (() => void) | undefined;
   const notify = () => {
@@ -213,45 +229,25 @@ async function* decodeFrames(
     wake = undefined;
     w?.();
   };
+  function settle() {
+    if (asm.ready.length >= readAhead) input.pause();
+    if (asm.ready.length > 0) notify();
+  }
 
-  /** Cut every complete frame whose size is known off the front of the byte stream. */
-  const cut = () => {
-    while (metas.length > 0) {
-      const m = metas[0]!;
-      const size = m.width * m.height * 3;
-      if (buffered < size) break;
-      metas.shift();
-      const data = new Uint8Array(size);
-      let at = 0;
-      while (at < size) {
-        const c = chunks[0]!;
-        const take = Math.min(c.length, size - at);
-        data.set(take === c.length ? c : c.subarray(0, take), at);
-        at += take;
-        if (take === c.length) chunks.shift();
-        else chunks[0] = c.subarray(take);
-      }
-      buffered -= size;
-      ready.push({
-        index: m.n,
-        timestamp: Math.max(0, m.time),
-        image: { data, width: m.width, height: m.height, channels: 3 },
-      });
-    }
-    if (ready.length >= readAhead) child.stdout.pause();
-    if (ready.length > 0) notify();
-  };
-
-  child.stdout.on('data', (c: Buffer) => {
-    chunks.push(c);
-    buffered += c.length;
-    cut();
-  });
-  child.stdout.on('end', () => {
-    stdoutEnded = true;
+  // On the socket, reads land in the assembler by themselves (openFrameSocket); a pipe's chunks
+  // are handed to it.
+  if (!socket)
+    input.on('data', (c: Buffer) => {
+      asm.addBytes(c);
+      settle();
+    });
+  const ended = () => {
+    inputEnded = true;
     notify();
-  });
-  child.stdout.on('error', (err) => {
+  };
+  input.on('end', ended);
+  input.on('close', ended);
+  input.on('error', (err) => {
     failed ??= err;
     notify();
   });
@@ -263,15 +259,15 @@ async function* decodeFrames(
     partial = lines.pop()!;
     for (const line of lines) {
       const meta = parseShowinfo(line);
-      if (meta) metas.push(meta);
+      if (meta) asm.addMeta(meta);
     }
-    cut();
+    settle();
   });
   child.stderr.on('end', () => {
     const meta = parseShowinfo(partial);
-    if (meta) metas.push(meta);
+    if (meta) asm.addMeta(meta);
     partial = '';
-    cut();
+    settle();
   });
   const onAbort = () => {
     failed ??= abortError(signal!);
@@ -294,13 +290,18 @@ async function* decodeFrames(
   try {
     for (;;) {
       if (failed) throw sourceError(failed);
-      const frame = ready.shift();
+      const frame = asm.ready.shift();
       if (frame) {
-        if (ready.length < readAhead) child.stdout.resume();
-        yield frame;
+        if (asm.ready.length < readAhead) input.resume();
+        const m = frame.meta;
+        yield {
+          index: m.n,
+          timestamp: Math.max(0, m.time),
+          image: { data: frame.data, width: m.width, height: m.height, channels: 3 },
+        };
         continue;
       }
-      if (stdoutEnded && exitCode !== undefined) break;
+      if (inputEnded && exitCode !== undefined) break;
       await new Promise<void>((resolve) => (wake = resolve));
     }
     if (exitCode !== 0) {
@@ -308,11 +309,13 @@ async function* decodeFrames(
         new ClipError('decode', `ffmpeg failed to decode ${label} (exit ${exitCode}): ${tail(stderr)}`),
       );
     }
-    if (buffered > 0 || metas.length > 0) {
+    const left = asm.pending;
+    if (left.bytes > 0 || left.metas > 0) {
       throw new ClipError('decode', `ffmpeg's output for ${label} ended in the middle of a frame`);
     }
   } finally {
     signal?.removeEventListener('abort', onAbort);
+    socket?.reader.destroy();
     await stopFfmpeg(child);
   }
 }

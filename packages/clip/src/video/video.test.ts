@@ -3,7 +3,8 @@
 // default; the frame-count tests run again on the system's ffmpeg when there is one, since
 // FFMPEG_PATH may point at a modern build whose log lines differ.
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClipError } from '../errors';
@@ -103,6 +104,27 @@ describe.each(binaries)('frame selection (%s)', (_name, ffmpegPath) => {
 describe('extractVideoFrames', () => {
   it('maxFrames stops ffmpeg after that many frames', async () => {
     expect(times(await collect(tenSeconds, { everySeconds: 1, maxFrames: 3 }))).toEqual([0, 1, 2]);
+  });
+
+  it('gives the same frames through a pipe when no socket can be made (a long TMPDIR)', async () => {
+    const viaSocket = await collect(tenSeconds, { everySeconds: 2 });
+    const saved = process.env.TMPDIR;
+    const long = await mkdtemp(join(tmpdir(), `pipe-${'x'.repeat(100)}-`));
+    process.env.TMPDIR = long;
+    try {
+      const viaPipe = await collect(tenSeconds, { everySeconds: 2 });
+      expect(viaPipe.map((f) => [f.index, f.timestamp])).toEqual(
+        viaSocket.map((f) => [f.index, f.timestamp]),
+      );
+      viaPipe.forEach((f, i) =>
+        expect(Buffer.from(f.image.data).equals(Buffer.from(viaSocket[i]!.image.data))).toBe(true),
+      );
+      expect(await readdir(long)).toEqual([]);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+      await rm(long, { recursive: true, force: true });
+    }
   });
 
   it('stretches anamorphic video to square pixels', async () => {
