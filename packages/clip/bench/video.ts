@@ -11,7 +11,6 @@
 // Run: `npm run bench:video -w @pmoves/clip` (flock /tmp/pmoves-bench.lock). Options:
 //   --minutes M (10), --repeats R (3), --hours H (2), --soak-fps F (2), --skip e2e,soak
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, totalmem } from 'node:os';
@@ -21,10 +20,10 @@ import { resolveFfmpegBinary } from '@pmoves/internal';
 import { decodeArgs, extractVideoFrames } from '../src/video/frames';
 import { samplingArgs, parseSampling } from '../src/video/sampling';
 import { embedVideo, embedVideoFrames } from '../src/video/embed-video';
+import { cachedClip, synthetic1080p } from './synthetic-video';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = resolve(here, '..');
-const WORK = join(pkg, '.bench');
 const arg = (name: string, def: string): string => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1]! : def;
@@ -36,36 +35,6 @@ const SOAK_FPS = Number(arg('soak-fps', '2'));
 const SKIP = arg('skip', '').split(',');
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
-
-/** ffmpeg arguments encoding `seconds` of 1080p testsrc2 at `fps` (x264 ultrafast, a keyframe every 10 s). */
-const synthetic1080p = (seconds: number, fps: number): string[] => [
-  '-hide_banner',
-  '-nostdin',
-  '-loglevel',
-  'error',
-  '-f',
-  'lavfi',
-  '-i',
-  `testsrc2=size=1920x1080:rate=${fps}:duration=${seconds}`,
-  '-c:v',
-  'libx264',
-  '-preset',
-  'ultrafast',
-  '-crf',
-  '30',
-  '-g',
-  String(fps * 10),
-];
-
-async function clip(ffmpeg: string): Promise<string> {
-  mkdirSync(WORK, { recursive: true });
-  const path = join(WORK, `testsrc2-${MINUTES}min-1080p25.mp4`);
-  if (existsSync(path)) return path;
-  log(`encoding a ${MINUTES}-minute 1080p clip (cached in .bench/)…`);
-  execFileSync(ffmpeg, ['-y', ...synthetic1080p(MINUTES * 60, 25), '-pix_fmt', 'yuv420p', `${path}.tmp.mp4`]);
-  execFileSync('mv', [`${path}.tmp.mp4`, path]);
-  return path;
-}
 
 /** The ffmpeg-only baseline: the command extractVideoFrames runs, without showinfo, to /dev/null. */
 function baseline(ffmpeg: string, path: string, duration: number): Promise<number> {
@@ -133,7 +102,7 @@ async function liveClip(ffmpeg: string, seconds: number) {
 async function main(): Promise<void> {
   const started = Date.now();
   const ffmpeg = await resolveFfmpegBinary(process.env.FFMPEG_PATH);
-  const path = await clip(ffmpeg);
+  const path = cachedClip(ffmpeg, MINUTES, log);
   const duration = MINUTES * 60;
   const report: Record<string, unknown> = {
     date: new Date().toISOString(),

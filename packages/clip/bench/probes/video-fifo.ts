@@ -6,42 +6,15 @@
 //
 // Run: node --import tsx bench/probes/video-fifo.ts [minutes=2] [repeats=3]
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { resolveFfmpegBinary } from '@pmoves/internal';
 import { decodeArgs, extractVideoFrames } from '../../src/video/frames';
 import { parseSampling, samplingArgs } from '../../src/video/sampling';
+import { cachedClip } from '../synthetic-video';
 
 const MINUTES = Number(process.argv[2] ?? 2);
 const REPEATS = Number(process.argv[3] ?? 3);
 const ffmpeg = await resolveFfmpegBinary(process.env.FFMPEG_PATH);
-const work = resolve(import.meta.dirname, '../../.bench');
-mkdirSync(work, { recursive: true });
-const path = join(work, `testsrc2-${MINUTES}min-1080p25.mp4`);
-if (!existsSync(path)) {
-  execFileSync(ffmpeg, [
-    '-y',
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-f',
-    'lavfi',
-    '-i',
-    `testsrc2=size=1920x1080:rate=25:duration=${MINUTES * 60}`,
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-crf',
-    '30',
-    '-g',
-    '250',
-    '-pix_fmt',
-    'yuv420p',
-    `${path}.tmp.mp4`,
-  ]);
-  execFileSync('mv', [`${path}.tmp.mp4`, path]);
-}
+const path = cachedClip(ffmpeg, MINUTES, (l) => console.error(l));
 const sampling = samplingArgs(
   parseSampling({ everySeconds: 1 }),
   { duration: MINUTES * 60, width: 1920, height: 1080, hasAudio: false },
